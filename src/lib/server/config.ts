@@ -1,0 +1,76 @@
+/**
+ * The one reader of process.env. Web, worker, start script and tests all parse the environment
+ * here, so a variable has one name, one default and one meaning (listed in .env.example).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+	z.coerce.number().int().min(min).max(max).default(fallback);
+
+const GiB = 1024 ** 3;
+
+const configSchema = z.object({
+	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+	/** External PostgreSQL. Unset: an embedded server is started under DATA_DIR. */
+	DATABASE_URL: z
+		.string()
+		.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+		.optional(),
+	DATA_DIR: z.string().min(1).default('.data'),
+	DB_POOL_MAX: int(10, 1, 200),
+	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+	SESSION_TTL_DAYS: int(30, 1, 365),
+	LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: int(10, 1),
+	LOGIN_MAX_ATTEMPTS_PER_IP: int(50, 1),
+	LOGIN_WINDOW_SECONDS: int(900, 1),
+
+	QUOTA_JOBS_PER_DAY: int(200),
+	QUOTA_STORAGE_BYTES: int(10 * GiB),
+	QUOTA_PROVIDER_ACCOUNTS: int(5),
+	USAGE_RETENTION_DAYS: int(400, 1),
+
+	PGBOSS_SCHEMA: z
+		.string()
+		.regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+		.default('pgboss'),
+	/** Seconds the worker waits for running handlers on SIGTERM before it stops anyway. */
+	WORKER_SHUTDOWN_SECONDS: int(20, 1, 600),
+
+	/** Demo user's password on the embedded database; unset: a random one, printed once. */
+	DEMO_PASSWORD: z.string().min(8).optional()
+});
+
+export type Config = z.infer<typeof configSchema> & {
+	/** DATA_DIR resolved against the working directory. */
+	dataDir: string;
+	migrationsDir: string;
+};
+
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+	// An empty variable in .env means "use the default", as people expect from shell files.
+	const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+	const parsed = configSchema.safeParse(present);
+	if (!parsed.success) {
+		const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+		throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+	}
+	return {
+		...parsed.data,
+		dataDir: path.resolve(parsed.data.DATA_DIR),
+		migrationsDir: path.resolve('drizzle')
+	};
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, parsed on first use. */
+export function config(): Config {
+	cached ??= loadConfig();
+	return cached;
+}

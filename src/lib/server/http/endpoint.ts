@@ -1,0 +1,106 @@
+/**
+ * JSON endpoints are declared as an operation (its schemas, auth and responses) plus a handler.
+ * The same operation object parses the request here and is read by the OpenAPI generator, so
+ * the published document cannot drift from what the endpoint accepts.
+ */
+import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
+import { z } from 'zod';
+import type { User } from '../db/schema';
+import { AppError, errorBody, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, type ErrorCode, type FieldErrors } from '../errors';
+import { logger } from '../logger';
+
+type Schema = z.ZodType;
+type Auth = 'public' | 'user' | 'admin';
+
+export interface Operation<B extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined, P extends Schema | undefined = Schema | undefined, A extends Auth = Auth> {
+	summary: string;
+	description?: string;
+	tags: string[];
+	/** `admin` documents the requirement; the service enforces it. */
+	auth: A;
+	body?: B;
+	query?: Q;
+	params?: P;
+	success: { status: 200 | 201 | 202 | 204; description: string; schema?: Schema };
+	/** Error codes this operation may answer, besides validation and auth. */
+	errors?: ErrorCode[];
+}
+
+type Parsed<S> = S extends Schema ? z.output<S> : undefined;
+
+export interface HandlerInput<B, Q, P, A extends Auth> {
+	event: RequestEvent;
+	body: Parsed<B>;
+	query: Parsed<Q>;
+	params: Parsed<P>;
+	user: A extends 'public' ? User | null : User;
+}
+
+export function operation<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined, A extends Auth = Auth>(
+	op: Operation<B, Q, P, A>
+): Operation<B, Q, P, A> {
+	return op;
+}
+
+export function endpoint<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined, A extends Auth>(
+	op: Operation<B, Q, P, A>,
+	handler: (input: HandlerInput<B, Q, P, A>) => Promise<unknown>
+): RequestHandler {
+	return async (event) => {
+		try {
+			const user = event.locals.user;
+			if (op.auth !== 'public' && !user) throw new UnauthorizedError('A valid bearer token or session is required.');
+			// A malformed id cannot name anything: answer as for an unknown one.
+			const params = op.params ? parseWith(op.params, event.params, () => new NotFoundError()) : undefined;
+			const query = op.query ? parseWith(op.query, Object.fromEntries(event.url.searchParams), invalid) : undefined;
+			const body = op.body ? parseWith(op.body, await readJson(event.request), invalid) : undefined;
+
+			const result = await handler({ event, body, query, params, user } as HandlerInput<B, Q, P, A>);
+			if (result instanceof Response) return result;
+			if (op.success.status === 204) return new Response(null, { status: 204 });
+			return json(result, { status: op.success.status });
+		} catch (err) {
+			return errorResponse(err, event);
+		}
+	};
+}
+
+async function readJson(request: Request): Promise<unknown> {
+	const text = await request.text();
+	if (text.trim() === '') return {};
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw new ValidationError('The request body must be valid JSON.');
+	}
+}
+
+function invalid(fields: FieldErrors): AppError {
+	return new ValidationError('Some fields are not valid.', fields);
+}
+
+function parseWith<S extends Schema>(schema: S, value: unknown, onError: (fields: FieldErrors) => AppError): z.output<S> {
+	const parsed = schema.safeParse(value);
+	if (!parsed.success) throw onError(fieldErrors(parsed.error));
+	return parsed.data;
+}
+
+/** Zod issues as `{ "field.path": ["message", ...] }`; form-level issues under "_". */
+export function fieldErrors(error: z.ZodError): FieldErrors {
+	const fields: FieldErrors = {};
+	for (const issue of error.issues) {
+		const key = issue.path.length ? issue.path.join('.') : '_';
+		(fields[key] ??= []).push(issue.message);
+	}
+	return fields;
+}
+
+export function errorResponse(err: unknown, event: RequestEvent): Response {
+	if (err instanceof AppError) {
+		const headers: Record<string, string> = {};
+		if (err instanceof RateLimitedError) headers['retry-after'] = String(err.retryAfterSeconds);
+		return json(errorBody(err), { status: err.status, headers });
+	}
+	(event.locals.log ?? logger).error({ err }, 'http:unhandled');
+	return json({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } }, { status: 500 });
+}

@@ -1,0 +1,28 @@
+/** The one place that knows pg-boss: construction, queue creation, typed sends. */
+import { PgBoss } from 'pg-boss';
+import { jobDefinitions, jobNames, type JobName, type JobPayload } from './jobs';
+
+export type { PgBoss };
+
+export function createBoss(url: string, schema: string, role: 'web' | 'worker'): PgBoss {
+	return new PgBoss({
+		connectionString: url,
+		schema,
+		application_name: `pixsim7-${role}`,
+		max: role === 'worker' ? 10 : 4,
+		// Maintenance and cron belong to the worker; the web process only sends.
+		supervise: role === 'worker',
+		schedule: role === 'worker'
+	});
+}
+
+/** createQueue must precede send and work (pg-boss 12); it is idempotent. */
+export async function ensureQueues(boss: PgBoss): Promise<void> {
+	for (const name of jobNames) {
+		await boss.createQueue(name, { retryLimit: jobDefinitions[name].retryLimit, retryBackoff: true });
+	}
+}
+
+export async function enqueue<N extends JobName>(boss: PgBoss, name: N, payload: JobPayload<N>): Promise<string | null> {
+	return boss.send(name, jobDefinitions[name].payload.parse(payload) as object);
+}

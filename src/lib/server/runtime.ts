@@ -1,0 +1,51 @@
+/**
+ * The web process's long-lived collaborators: the database pool, the pg-boss sender and the
+ * sign-in limiter. Created once by the server's init hook; routes reach them through here.
+ */
+import { config } from './config';
+import { connect, type Database, type Db } from './db/client';
+import { migrateDatabase } from './db/migrate';
+import { logger } from './logger';
+import { createBoss, ensureQueues, type PgBoss } from './queue/boss';
+import { LoginLimiter } from './auth/service';
+
+interface WebRuntime {
+	database: Database;
+	boss: PgBoss;
+	loginLimiter: LoginLimiter;
+}
+
+let runtime: WebRuntime | undefined;
+
+export async function startWebRuntime(): Promise<void> {
+	if (runtime) return;
+	const cfg = config();
+	if (!cfg.DATABASE_URL) {
+		throw new Error('DATABASE_URL is not set. Start PixSim7 with `npm start` (embedded database) or set DATABASE_URL.');
+	}
+	await migrateDatabase(cfg.DATABASE_URL, cfg.migrationsDir);
+	const database = connect(cfg.DATABASE_URL, { max: cfg.DB_POOL_MAX });
+	const boss = createBoss(cfg.DATABASE_URL, cfg.PGBOSS_SCHEMA, 'web');
+	boss.on('error', (err) => logger.error({ err }, 'queue:error'));
+	await boss.start();
+	await ensureQueues(boss);
+	runtime = { database, boss, loginLimiter: new LoginLimiter(cfg) };
+	logger.info('web:ready');
+}
+
+function current(): WebRuntime {
+	if (!runtime) throw new Error('The web runtime is not started');
+	return runtime;
+}
+
+export const db = (): Db => current().database.db;
+export const boss = (): PgBoss => current().boss;
+export const loginLimiter = (): LoginLimiter => current().loginLimiter;
+
+export async function stopWebRuntime(): Promise<void> {
+	if (!runtime) return;
+	const { boss, database } = runtime;
+	runtime = undefined;
+	await boss.stop({ graceful: false, timeout: 5000 }).catch(() => {});
+	await database.close();
+}

@@ -1,0 +1,124 @@
+/**
+ * Quotas and usage counters. Every counter changes in one conditional SQL statement, so
+ * concurrent requests can never spend past a limit.
+ */
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { Config } from '../config';
+import type { DbOrTx } from '../db/client';
+import { dailyUsage, users, type User } from '../db/schema';
+import { QuotaExceededError } from '../errors';
+
+export interface Quotas {
+	jobsPerDay: number;
+	storageBytes: number;
+	providerAccounts: number;
+}
+
+export type QuotaDefaults = Pick<Config, 'QUOTA_JOBS_PER_DAY' | 'QUOTA_STORAGE_BYTES' | 'QUOTA_PROVIDER_ACCOUNTS'>;
+
+export function effectiveQuotas(user: User, defaults: QuotaDefaults): Quotas {
+	return {
+		jobsPerDay: user.quotaJobsPerDay ?? defaults.QUOTA_JOBS_PER_DAY,
+		storageBytes: user.quotaStorageBytes ?? defaults.QUOTA_STORAGE_BYTES,
+		providerAccounts: user.quotaProviderAccounts ?? defaults.QUOTA_PROVIDER_ACCOUNTS
+	};
+}
+
+/** The UTC calendar day of an instant, as YYYY-MM-DD. */
+export function utcDay(at: Date = new Date()): string {
+	return at.toISOString().slice(0, 10);
+}
+
+export interface DayUsage {
+	day: string;
+	jobsCreated: number;
+	assetsCreated: number;
+	bytesAdded: number;
+}
+
+export async function usageForDay(db: DbOrTx, userId: string, day = utcDay()): Promise<DayUsage> {
+	const [row] = await db
+		.select()
+		.from(dailyUsage)
+		.where(and(eq(dailyUsage.userId, userId), eq(dailyUsage.day, day)));
+	return row ?? { day, jobsCreated: 0, assetsCreated: 0, bytesAdded: 0 };
+}
+
+/**
+ * Counts `count` jobs against today's limit. Returns false, and changes nothing, when that would
+ * pass the limit. One INSERT ... ON CONFLICT DO UPDATE ... WHERE: concurrent callers serialise on
+ * the row, and each sees the count the previous one left.
+ */
+export async function tryConsumeDailyJobs(
+	db: DbOrTx,
+	userId: string,
+	count: number,
+	limit: number,
+	day = utcDay()
+): Promise<boolean> {
+	const rows = await db.execute<{ jobs_created: number }>(sql`
+		insert into daily_usage (user_id, day, jobs_created)
+		select ${userId}::uuid, ${day}::date, ${count}::int where ${count}::int <= ${limit}::int
+		on conflict (user_id, day) do update
+			set jobs_created = daily_usage.jobs_created + excluded.jobs_created
+			where daily_usage.jobs_created + excluded.jobs_created <= ${limit}::int
+		returning jobs_created`);
+	return rows.length > 0;
+}
+
+export async function consumeDailyJobs(db: DbOrTx, user: User, defaults: QuotaDefaults, count = 1): Promise<void> {
+	const limit = effectiveQuotas(user, defaults).jobsPerDay;
+	if (!(await tryConsumeDailyJobs(db, user.id, count, limit))) {
+		throw new QuotaExceededError(`Daily job quota of ${limit} reached. It resets at midnight UTC.`, 429, {
+			quota: 'jobs_per_day',
+			limit
+		});
+	}
+}
+
+/** Adds created assets and bytes to today's record (no limit: storage is limited separately). */
+export async function recordAssetUsage(db: DbOrTx, userId: string, assets: number, bytes: number, day = utcDay()): Promise<void> {
+	await db.execute(sql`
+		insert into daily_usage (user_id, day, assets_created, bytes_added)
+		values (${userId}::uuid, ${day}::date, ${assets}::int, ${bytes}::bigint)
+		on conflict (user_id, day) do update
+			set assets_created = daily_usage.assets_created + excluded.assets_created,
+			    bytes_added = daily_usage.bytes_added + excluded.bytes_added`);
+}
+
+/** Reserves storage bytes if they fit the user's quota; false (and nothing changed) if not. */
+export async function tryReserveStorage(db: DbOrTx, userId: string, bytes: number, limit: number): Promise<boolean> {
+	const rows = await db
+		.update(users)
+		.set({ storageBytesUsed: sql`${users.storageBytesUsed} + ${bytes}` })
+		.where(and(eq(users.id, userId), sql`${users.storageBytesUsed} + ${bytes} <= ${limit}`))
+		.returning({ used: users.storageBytesUsed });
+	return rows.length > 0;
+}
+
+export async function releaseStorage(db: DbOrTx, userId: string, bytes: number): Promise<void> {
+	await db
+		.update(users)
+		.set({ storageBytesUsed: sql`greatest(0, ${users.storageBytesUsed} - ${bytes})` })
+		.where(eq(users.id, userId));
+}
+
+/**
+ * The midnight roll-over: opens today's (zero) usage row for every active user, so each day has
+ * an explicit record, and drops records older than the retention period.
+ */
+export async function rolloverDailyUsage(
+	db: DbOrTx,
+	retentionDays: number,
+	now = new Date()
+): Promise<{ opened: number; pruned: number }> {
+	const today = utcDay(now);
+	const cutoff = utcDay(new Date(now.getTime() - retentionDays * 24 * 60 * 60 * 1000));
+	const opened = await db.execute(sql`
+		insert into daily_usage (user_id, day)
+		select id, ${today}::date from users where is_active
+		on conflict (user_id, day) do nothing
+		returning user_id`);
+	const pruned = await db.delete(dailyUsage).where(lt(dailyUsage.day, cutoff)).returning({ userId: dailyUsage.userId });
+	return { opened: opened.length, pruned: pruned.length };
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { checkHealth } from '$lib/server/health';
+import { endpoint, operation } from '$lib/server/http/endpoint';
+import { boss, db } from '$lib/server/runtime';
+import { json } from '@sveltejs/kit';
+
+const Health = z
+	.object({
+		status: z.enum(['healthy', 'degraded']),
+		providers: z.array(z.string()),
+		database: z.enum(['ok', 'unreachable']),
+		queue: z.enum(['ok', 'unreachable'])
+	})
+	.meta({ id: 'Health' });
+
+export const _operations = {
+	GET: operation({
+		summary: 'Service health',
+		description: 'Answers 503 with status "degraded" when the database or the queue cannot be reached.',
+		tags: ['system'],
+		auth: 'public',
+		success: { status: 200, description: 'Healthy', schema: Health }
+	})
+};
+
+export const GET = endpoint(_operations.GET, async () => {
+	const health = await checkHealth(db(), boss());
+	return json(health, { status: health.status === 'healthy' ? 200 : 503, headers: { 'cache-control': 'no-store' } });
+});
