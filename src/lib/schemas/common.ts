@@ -20,7 +20,7 @@ export const ErrorResponse = z
 		error: z.object({
 			code: z.string().meta({ example: 'validation_error' }),
 			message: z.string(),
-			details: z.unknown().optional()
+			details: z.unknown().describe('Per-field messages under `fields` for validation errors; null when there is nothing to add.')
 		})
 	})
 	.meta({ id: 'Error' });

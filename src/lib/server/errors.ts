@@ -69,16 +69,11 @@ export class QuotaExceededError extends AppError {
 	}
 }
 
+/** The API's one error shape: `details` is always present, null when there is nothing to add. */
 export interface ErrorBody {
-	error: { code: ErrorCode; message: string; details?: unknown };
+	error: { code: ErrorCode; message: string; details: unknown };
 }
 
 export function errorBody(err: AppError): ErrorBody {
-	return {
-		error: {
-			code: err.code,
-			message: err.message,
-			...(err.details === undefined ? {} : { details: err.details })
-		}
-	};
+	return { error: { code: err.code, message: err.message, details: err.details ?? null } };
 }

@@ -102,5 +102,5 @@ export function errorResponse(err: unknown, event: RequestEvent): Response {
 		return json(errorBody(err), { status: err.status, headers });
 	}
 	(event.locals.log ?? logger).error({ err }, 'http:unhandled');
-	return json({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } }, { status: 500 });
+	return json({ error: { code: 'internal_error', message: 'Something went wrong on our side.', details: null } }, { status: 500 });
 }
