@@ -12,6 +12,9 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../src/lib/server/db
 import { migrateDatabase } from '../src/lib/server/db/migrate';
 import { seedDemo } from '../src/lib/server/demo/seed';
 
+// A local .env fills in what the environment does not already set.
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
+
 const mode = process.argv[2] === 'dev' ? 'dev' : 'start';
 const say = (line: string) => process.stdout.write(`[pixsim7] ${line}\n`);
 

@@ -7,6 +7,8 @@ export {};
 
 // Set before the logger loads (hence the dynamic imports): every line says which process wrote it.
 process.env.PIXSIM_PROCESS ??= 'worker';
+const { existsSync } = await import('node:fs');
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 const { config } = await import('./lib/server/config');
 const { logger } = await import('./lib/server/logger');

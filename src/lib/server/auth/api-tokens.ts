@@ -1,9 +1,10 @@
 /** Personal API tokens: named, shown once at creation, stored hashed, revocable. */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { apiTokens, users, type ApiToken, type User } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { API_TOKEN_PREFIX, generateToken, hashToken } from './tokens';
+import { prepared } from '../db/prepared';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
@@ -44,12 +45,16 @@ export async function validateApiToken(
 	db: DbOrTx,
 	token: string
 ): Promise<{ apiToken: ApiToken; user: User } | null> {
-	const [row] = await db
-		.select({ apiToken: apiTokens, user: users })
-		.from(apiTokens)
-		.innerJoin(users, eq(users.id, apiTokens.userId))
-		.where(eq(apiTokens.tokenHash, hashToken(token)))
-		.limit(1);
+	const byTokenHash = prepared(db, 'api_token_by_hash', (name) =>
+		db
+			.select({ apiToken: apiTokens, user: users })
+			.from(apiTokens)
+			.innerJoin(users, eq(users.id, apiTokens.userId))
+			.where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
+			.limit(1)
+			.prepare(name)
+	);
+	const [row] = await byTokenHash.execute({ hash: hashToken(token) });
 	if (!row || !row.user.isActive) return null;
 	const now = Date.now();
 	if (row.apiToken.expiresAt && row.apiToken.expiresAt.getTime() <= now) return null;

@@ -7,6 +7,7 @@ import type { DbOrTx } from '../db/client';
 import { sessions, users, type Session, type User } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { generateToken, hashToken } from './tokens';
+import { prepared } from '../db/prepared';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** last_seen_at is a hint for the sessions list; writing it more often than this buys nothing. */
@@ -51,12 +52,16 @@ export async function validateSessionToken(
 	token: string,
 	ttlDays: number
 ): Promise<SessionValidation | null> {
-	const [row] = await db
-		.select({ session: sessions, user: users })
-		.from(sessions)
-		.innerJoin(users, eq(users.id, sessions.userId))
-		.where(eq(sessions.tokenHash, hashToken(token)))
-		.limit(1);
+	const byTokenHash = prepared(db, 'session_by_token_hash', (name) =>
+		db
+			.select({ session: sessions, user: users })
+			.from(sessions)
+			.innerJoin(users, eq(users.id, sessions.userId))
+			.where(eq(sessions.tokenHash, sql.placeholder('hash')))
+			.limit(1)
+			.prepare(name)
+	);
+	const [row] = await byTokenHash.execute({ hash: hashToken(token) });
 	if (!row) return null;
 	const { session, user } = row;
 	const now = Date.now();

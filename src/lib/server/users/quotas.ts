@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { DbOrTx } from '../db/client';
 import { dailyUsage, users, type User } from '../db/schema';
 import { QuotaExceededError } from '../errors';
+import { prepared } from '../db/prepared';
 
 export interface Quotas {
 	jobsPerDay: number;
@@ -37,10 +38,14 @@ export interface DayUsage {
 }
 
 export async function usageForDay(db: DbOrTx, userId: string, day = utcDay()): Promise<DayUsage> {
-	const [row] = await db
-		.select()
-		.from(dailyUsage)
-		.where(and(eq(dailyUsage.userId, userId), eq(dailyUsage.day, day)));
+	const forDay = prepared(db, 'usage_for_day', (name) =>
+		db
+			.select()
+			.from(dailyUsage)
+			.where(and(eq(dailyUsage.userId, sql.placeholder('userId')), eq(dailyUsage.day, sql.placeholder('day'))))
+			.prepare(name)
+	);
+	const [row] = await forDay.execute({ userId, day });
 	return row ?? { day, jobsCreated: 0, assetsCreated: 0, bytesAdded: 0 };
 }
 
