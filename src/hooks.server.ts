@@ -28,13 +28,13 @@ const requestContext: Handle = async ({ event, resolve }) => {
 	} catch {
 		// Some responses (e.g. proxied fetches) have immutable headers; the id is still logged.
 	}
+	// event.locals.log is the child that `authenticate` bound user_id to, when someone signed in.
 	event.locals.log.info(
 		{
 			method: event.request.method,
 			path: event.url.pathname,
 			status: response.status,
-			duration_ms: Math.round((performance.now() - started) * 10) / 10,
-			user_id: signedInUserId(event.locals)
+			duration_ms: Math.round((performance.now() - started) * 10) / 10
 		},
 		'http:request'
 	);
@@ -69,11 +69,6 @@ const authenticate: Handle = async ({ event, resolve }) => {
 	if (event.locals.user) event.locals.log = event.locals.log.child({ user_id: event.locals.user.id });
 	return resolve(event);
 };
-
-// A function, so TypeScript does not narrow locals.user to the null assigned above.
-function signedInUserId(locals: App.Locals): string | undefined {
-	return locals.user?.id;
-}
 
 export const handle = sequence(requestContext, authenticate);
 
