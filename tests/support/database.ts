@@ -12,16 +12,25 @@ export interface TestDatabase extends Database {
 	destroy(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-	const adminUrl = inject('adminDatabaseUrl');
-	const name = `pixsim7_test_${randomBytes(6).toString('hex')}`;
-	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+/** Runs one statement on the server's maintenance database (CREATE DATABASE and the like). */
+export async function onMaintenanceDatabase(statement: string): Promise<void> {
+	const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
 	try {
-		await admin.unsafe(`create database ${name} template ${inject('templateDatabase')}`);
+		await admin.unsafe(statement);
 	} finally {
 		await admin.end();
 	}
-	const url = withDatabase(adminUrl, name);
+}
+
+/** Creates database `name` as a copy of the migrated template. */
+export function cloneTemplate(name: string): Promise<void> {
+	return onMaintenanceDatabase(`create database ${name} template ${inject('templateDatabase')}`);
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+	const name = `pixsim7_test_${randomBytes(6).toString('hex')}`;
+	await cloneTemplate(name);
+	const url = withDatabase(inject('adminDatabaseUrl'), name);
 	const database = connect(url, { max: 20 });
 	return {
 		...database,
@@ -29,9 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 		name,
 		async destroy() {
 			await database.close();
-			const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-			await a.unsafe(`drop database if exists ${name} with (force)`);
-			await a.end();
+			await onMaintenanceDatabase(`drop database if exists ${name} with (force)`);
 		}
 	};
 }
