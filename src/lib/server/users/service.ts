@@ -94,16 +94,23 @@ export interface AdminUserPatch {
 	quotas?: { jobs_per_day?: number | null; storage_bytes?: number | null; provider_accounts?: number | null };
 }
 
+// Serialises the changes that can remove an active admin. Row locks alone deadlock when two admins
+// demote each other at once (each holds its target and waits for the other's row).
+const ADMIN_REMOVAL_LOCK = 7_000_013;
+
 export async function updateUserAsAdmin(db: Db, actor: User, userId: string, patch: AdminUserPatch): Promise<User> {
 	assertAdmin(actor);
 	return db.transaction(async (tx) => {
+		if (patch.role === 'user' || patch.is_active === false) {
+			await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_REMOVAL_LOCK})`);
+		}
 		const [target] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
 		if (!target) throw new NotFoundError('User');
 
 		const losesAdmin =
 			target.role === 'admin' && target.isActive && (patch.role === 'user' || patch.is_active === false);
 		if (losesAdmin) {
-			// Lock every active admin row so two admins cannot demote each other at once.
+			// Under the lock above, no other change can remove an admin before this one commits.
 			const admins = await tx
 				.select({ id: users.id })
 				.from(users)
