@@ -1,0 +1,35 @@
+/** Runs the real worker entry (`tsx src/worker.ts`) as a child process, as `npm run worker` does. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+export interface WorkerProcess {
+	/** stdout: the worker's JSON log. */
+	output(): string;
+	/** stderr, kept apart so it cannot pass for log lines. */
+	errors(): string;
+	/** Resolves with the exit code once the process has ended. */
+	exited: Promise<number | null>;
+	kill(signal: NodeJS.Signals): void;
+}
+
+export function startWorkerProcess(env: Record<string, string>, cwd = process.cwd()): WorkerProcess {
+	const root = path.resolve(import.meta.dirname, '../..');
+	let stdout = '';
+	let stderr = '';
+	const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/worker.ts')], {
+		cwd,
+		env: { ...process.env, LOG_LEVEL: 'info', ...env },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	child.stdout.on('data', (d) => (stdout += d));
+	child.stderr.on('data', (d) => (stderr += d));
+	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+	return {
+		output: () => stdout,
+		errors: () => stderr,
+		exited,
+		kill: (signal) => {
+			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+		}
+	};
+}
