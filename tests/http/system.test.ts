@@ -119,6 +119,18 @@ describe('cross-site form posts', () => {
 		}
 	});
 
+	it('refuses the other content types a browser sends cross-site without a preflight', async () => {
+		// A JSON body as text/plain would otherwise reach an endpoint that parses any body as JSON.
+		for (const contentType of ['text/plain', 'multipart/form-data; boundary=x']) {
+			const res = await api.request('POST', '/api/v1/auth/tokens', {
+				rawBody: '{"name":"planted"}',
+				headers: { 'content-type': contentType, origin: 'http://evil.example' },
+				token: member.token
+			});
+			expect(res.status, contentType).toBe(403);
+		}
+	});
+
 	it('lets the same form through from the app’s own origin (to be judged on its merits)', async () => {
 		const res = await api.request('POST', '/api/v1/auth/login', form(server.url));
 		// Not refused as cross-site: the JSON endpoint reads the body and finds it is not JSON.
