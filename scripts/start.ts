@@ -100,7 +100,11 @@ if (embedded) {
 
 const port = process.env.PORT ?? (mode === 'dev' ? '5173' : '3000');
 const host = process.env.HOST ?? '127.0.0.1';
-const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: port, HOST: host };
+const address = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+// adapter-node assumes https when ORIGIN is unset, so every form post on this plain-HTTP address
+// would fail SvelteKit's cross-site check (403). Behind a proxy, set ORIGIN to the public URL.
+const origin = process.env.ORIGIN || address;
+const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: port, HOST: host, ORIGIN: origin };
 
 function run(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}): void {
 	const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, ...extraEnv } });
@@ -120,4 +124,4 @@ if (mode === 'start') {
 }
 run('worker', tsx, ['src/worker.ts'], { PIXSIM_PROCESS: 'worker' });
 
-say(`PixSim7 is starting on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}  (API docs: /docs)`);
+say(`PixSim7 is starting on ${origin}  (API docs: /docs)`);
