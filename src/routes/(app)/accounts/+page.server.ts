@@ -1,0 +1,5 @@
+import { requireAdmin } from '$lib/server/http/pages';
+
+export const load = (event) => {
+	requireAdmin(event);
+};
