@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
+		// Most integration time is spent waiting on PostgreSQL and server processes, not on CPU:
+		// three files at a time on two cores halves the run.
+		maxWorkers: 3,
 		projects: [
 			{
 				extends: true,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { json, type Handle, type HandleServerError, type RequestEvent, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { config } from '$lib/server/config';
 import { logger } from '$lib/server/logger';
+import { errorBody, ServiceUnavailableError } from '$lib/server/errors';
+import { isDatabaseUnavailable } from '$lib/server/db/errors';
 import { db, startWebRuntime, stopWebRuntime } from '$lib/server/runtime';
 import { authenticateBearer } from '$lib/server/auth/service';
 import { validateSessionToken } from '$lib/server/auth/sessions';
@@ -42,6 +44,30 @@ const requestContext: Handle = async ({ event, resolve }) => {
 };
 
 const authenticate: Handle = async ({ event, resolve }) => {
+	try {
+		await identify(event);
+	} catch (err) {
+		if (!isDatabaseUnavailable(err)) throw err;
+		// The health check still answers (it reports the database as unreachable); everything
+		// else gets a 503, never a misleading 401 or a sign-in redirect.
+		event.locals.log.warn({ err }, 'db:unavailable');
+		if (event.url.pathname !== '/health') return unavailable(event);
+	}
+	if (event.locals.user) event.locals.log = event.locals.log.child({ user_id: event.locals.user.id });
+	return resolve(event);
+};
+
+function unavailable(event: RequestEvent): Response {
+	const err = new ServiceUnavailableError();
+	if (event.url.pathname.startsWith('/api/')) return json(errorBody(err), { status: 503, headers: { 'retry-after': '5' } });
+	return new Response(`<!doctype html><title>PixSim7 is unavailable</title><p>${err.message}</p>`, {
+		status: 503,
+		headers: { 'content-type': 'text/html; charset=utf-8', 'retry-after': '5' }
+	});
+}
+
+/** Fills locals from a bearer token or the session cookie. */
+async function identify(event: RequestEvent): Promise<void> {
 	const ttlDays = config().SESSION_TTL_DAYS;
 	const authorization = event.request.headers.get('authorization');
 	if (authorization) {
@@ -66,14 +92,41 @@ const authenticate: Handle = async ({ event, resolve }) => {
 			}
 		}
 	}
-	if (event.locals.user) event.locals.log = event.locals.log.child({ user_id: event.locals.user.id });
-	return resolve(event);
+}
+
+/**
+ * SvelteKit answers a method a +server.ts does not export with a plain-text 405; the API answers
+ * in its own error shape, keeping the Allow header.
+ */
+const apiMethodNotAllowed: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	if (response.status !== 405 || !event.url.pathname.startsWith('/api/')) return response;
+	const allow = response.headers.get('allow') ?? '';
+	return json(
+		{
+			error: {
+				code: 'method_not_allowed',
+				message: `${event.request.method} is not supported on ${event.url.pathname}.`,
+				details: { allow: allow.split(',').map((m) => m.trim()).filter(Boolean) }
+			}
+		},
+		{ status: 405, headers: allow ? { allow } : {} }
+	);
 };
 
-export const handle = sequence(requestContext, authenticate);
+export const handle = sequence(requestContext, authenticate, apiMethodNotAllowed);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
-	if (status === 404) return { message: 'Not found', code: 'not_found' };
-	(event.locals.log ?? logger).error({ err: error, status }, 'http:error');
-	return { message: status >= 500 ? 'Something went wrong on our side.' : message, code: 'internal_error' };
+	const log = event.locals.log ?? logger;
+	if (status < 500) {
+		// A client's mistake (unknown page, wrong method): worth a line, not an alarm.
+		log.info({ status, err_message: message }, 'http:client-error');
+		return { message: status === 404 ? 'Not found' : message, code: status === 404 ? 'not_found' : 'bad_request' };
+	}
+	if (isDatabaseUnavailable(error)) {
+		log.warn({ err: error, status }, 'db:unavailable');
+		return { message: new ServiceUnavailableError().message, code: 'service_unavailable' };
+	}
+	log.error({ err: error, status }, 'http:error');
+	return { message: 'Something went wrong on our side.', code: 'internal_error' };
 };

@@ -5,16 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server';
 import { createTestDatabase, onMaintenanceDatabase, type TestDatabase } from '../support/database';
-import { ApiClient, type ApiResponse } from '../support/http';
+import { ApiClient, expectError, registerViaApi, type ApiResponse, type RegisteredUser } from '../support/http';
 
 let t: TestDatabase;
 let server: AppServer;
 let api: ApiClient;
+let member: RegisteredUser;
 
 beforeAll(async () => {
 	t = await createTestDatabase();
 	server = await startAppServer(t.url);
 	api = new ApiClient(server.url);
+	member = await registerViaApi(api);
 });
 afterAll(async () => {
 	await server?.stop();
@@ -50,10 +52,18 @@ describe('GET /health when the database is unreachable', () => {
 		expect(ms).toBeLessThan(5000);
 	});
 
+	it('answers 503 service_unavailable, not 401 or 500, to a signed-in API call meanwhile', async () => {
+		const error = expectError(await api.get('/api/v1/users/me', { token: member.token }), 'service_unavailable');
+		expect(error.message).toMatch(/database/);
+		const page = await fetch(new URL('/settings', server.url), { headers: { cookie: `pixsim7_session=${member.token}` }, redirect: 'manual' });
+		expect(page.status).toBe(503);
+	});
+
 	it('is healthy again once the database takes connections, without a restart', async () => {
 		await onMaintenanceDatabase(`alter database ${t.name} with allow_connections true`);
 		const res = await api.get('/health');
 		expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: healthy });
+		expect((await api.get('/api/v1/users/me', { token: member.token })).status).toBe(200);
 	});
 
 	it('answers 503 degraded after the database is dropped', async () => {

@@ -86,6 +86,13 @@ describe('request errors', () => {
 		expectError(await api.patch('/api/v1/users/42', { role: 'user' }, { token: member.token }), 'not_found');
 	});
 
+	it('answers 405 method_not_allowed JSON, with the Allow header, for a method an endpoint lacks', async () => {
+		const res = await api.request('PUT', '/api/v1/users/me', { token: member.token });
+		const error = expectError(res, 'method_not_allowed');
+		expect(res.headers.get('allow')).toMatch(/GET/);
+		expect(error.details).toMatchObject({ allow: expect.arrayContaining(['GET', 'PATCH']) });
+	});
+
 	it('answers 400 validation_error for a malformed JSON body, before and after sign-in', async () => {
 		const malformed = { rawBody: '{"email": "a@example.test", ', headers: { 'content-type': 'application/json' } };
 		const error = expectError(await api.request('POST', '/api/v1/auth/register', malformed), 'validation_error');

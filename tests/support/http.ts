@@ -70,7 +70,16 @@ export class ApiClient {
 	}
 }
 
-export const errorCodes = ['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'rate_limited'] as const;
+export const errorCodes = [
+	'validation_error',
+	'unauthorized',
+	'forbidden',
+	'not_found',
+	'conflict',
+	'rate_limited',
+	'method_not_allowed',
+	'service_unavailable'
+] as const;
 export type ContractErrorCode = (typeof errorCodes)[number];
 
 /** The error envelope, exactly: no other keys at either level. */
@@ -89,7 +98,9 @@ const statusOf: Record<ContractErrorCode, number> = {
 	forbidden: 403,
 	not_found: 404,
 	conflict: 409,
-	rate_limited: 429
+	rate_limited: 429,
+	method_not_allowed: 405,
+	service_unavailable: 503
 };
 
 /** Asserts the status, the JSON content type and the envelope; returns the inner error. */

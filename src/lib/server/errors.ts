@@ -10,6 +10,8 @@ export type ErrorCode =
 	| 'conflict'
 	| 'rate_limited'
 	| 'quota_exceeded'
+	| 'method_not_allowed'
+	| 'service_unavailable'
 	| 'internal_error';
 
 export type FieldErrors = Record<string, string[]>;
@@ -59,6 +61,13 @@ export class ConflictError extends AppError {
 export class RateLimitedError extends AppError {
 	constructor(readonly retryAfterSeconds: number, message = 'Too many attempts. Try again later.') {
 		super('rate_limited', 429, message, { retry_after_seconds: retryAfterSeconds });
+	}
+}
+
+/** The database cannot be reached: a passing condition, not a bug, so 503 rather than 500. */
+export class ServiceUnavailableError extends AppError {
+	constructor(message = 'PixSim7 cannot reach its database right now. Try again shortly.') {
+		super('service_unavailable', 503, message);
 	}
 }
 

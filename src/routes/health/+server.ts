@@ -19,7 +19,8 @@ export const _operations = {
 		description: 'Answers 503 with status "degraded" when the database or the queue cannot be reached.',
 		tags: ['system'],
 		auth: 'public',
-		success: { status: 200, description: 'Healthy', schema: Health }
+		success: { status: 200, description: 'Healthy', schema: Health },
+		otherResponses: [{ status: 503, description: 'Degraded: the database or the queue is unreachable', schema: Health }]
 	})
 };
 

@@ -6,8 +6,9 @@
 import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { User } from '../db/schema';
-import { AppError, errorBody, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, type ErrorCode, type FieldErrors } from '../errors';
+import { AppError, errorBody, NotFoundError, RateLimitedError, ServiceUnavailableError, UnauthorizedError, ValidationError, type ErrorCode, type FieldErrors } from '../errors';
 import { logger } from '../logger';
+import { isDatabaseUnavailable } from '../db/errors';
 
 type Schema = z.ZodType;
 type Auth = 'public' | 'user' | 'admin';
@@ -22,6 +23,8 @@ export interface Operation<B extends Schema | undefined = Schema | undefined, Q 
 	query?: Q;
 	params?: P;
 	success: { status: 200 | 201 | 202 | 204; description: string; schema?: Schema };
+	/** Responses that are neither the success nor an API error, e.g. the health check's 503. */
+	otherResponses?: { status: number; description: string; schema?: Schema }[];
 	/** Error codes this operation may answer, besides validation and auth. */
 	errors?: ErrorCode[];
 }
@@ -96,6 +99,10 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
 }
 
 export function errorResponse(err: unknown, event: RequestEvent): Response {
+	if (!(err instanceof AppError) && isDatabaseUnavailable(err)) {
+		(event.locals.log ?? logger).warn({ err }, 'db:unavailable');
+		err = new ServiceUnavailableError();
+	}
 	if (err instanceof AppError) {
 		const headers: Record<string, string> = {};
 		if (err instanceof RateLimitedError) headers['retry-after'] = String(err.retryAfterSeconds);

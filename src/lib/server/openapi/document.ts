@@ -17,6 +17,8 @@ const STATUS_OF: Record<ErrorCode, string> = {
 	conflict: '409',
 	rate_limited: '429',
 	quota_exceeded: '429',
+	method_not_allowed: '405',
+	service_unavailable: '503',
 	internal_error: '500'
 };
 
@@ -42,6 +44,12 @@ function toOpenApi(op: Operation): ZodOpenApiOperationObject {
 			...(op.success.schema ? { content: { 'application/json': { schema: op.success.schema } } } : {})
 		}
 	};
+	for (const extra of op.otherResponses ?? []) {
+		responses[String(extra.status)] = {
+			description: extra.description,
+			...(extra.schema ? { content: { 'application/json': { schema: extra.schema } } } : {})
+		};
+	}
 	for (const code of codes) {
 		const status = STATUS_OF[code];
 		const existing = responses[status];
