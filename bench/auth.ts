@@ -14,7 +14,8 @@ import { freePort, startEmbeddedPostgres } from '../src/lib/server/db/embedded';
 import { migrateDatabase } from '../src/lib/server/db/migrate';
 import { registerUser } from '../src/lib/server/auth/service';
 
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
 if (!fs.existsSync('build/index.js') || process.env.BENCH_BUILD === '1') {
@@ -38,7 +39,9 @@ const { token } = await registerUser(
 await database.close();
 
 const port = await freePort();
-const server = spawn(process.execPath, ['build/index.js'], {
+// BENCH_PROFILE=dir writes the server's V8 CPU profile there (open it in Chrome DevTools).
+const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+const server = spawn(process.execPath, [...profile, 'build/index.js'], {
 	env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
 	// The server logs every request, as in production; its lines go nowhere so the terminal is not the bottleneck.
 	stdio: ['ignore', 'ignore', 'inherit']
@@ -66,15 +69,19 @@ async function measure(label: string, pathname: string, headers: Record<string, 
 
 const auth = { authorization: `Bearer ${token}` };
 try {
-	console.log(`${CONNECTIONS} connections, ${DURATION_S} s per measurement, after a 3 s warm-up of each route`);
-	await measure('warm-up ping', '/api/v1/ping', {}, 3);
-	await measure('warm-up users/me', '/api/v1/users/me', auth, 3);
-	// Baseline on both sides of the measured route, so drift in the machine shows up.
-	const bare1 = await measure('bare GET /api/v1/ping', '/api/v1/ping');
-	const me = await measure('auth GET /api/v1/users/me', '/api/v1/users/me', auth);
-	const bare2 = await measure('bare GET /api/v1/ping', '/api/v1/ping');
-	const bare = (bare1 + bare2) / 2;
-	console.log(`ratio (authenticated users/me ÷ bare route): ${(me / bare).toFixed(2)}  (target >= 0.50)`);
+	console.log(`${CONNECTIONS} connections, ${DURATION_S} s per measurement, after a 5 s warm-up of each route`);
+	await measure('warm-up ping', '/api/v1/ping', {}, 5);
+	await measure('warm-up users/me', '/api/v1/users/me', auth, 5);
+	// Interleaved rounds, so drift in the machine's speed falls on both routes alike.
+	const bare: number[] = [];
+	const me: number[] = [];
+	for (let round = 1; round <= ROUNDS; round++) {
+		bare.push(await measure(`bare GET /api/v1/ping #${round}`, '/api/v1/ping'));
+		me.push(await measure(`auth GET /api/v1/users/me #${round}`, '/api/v1/users/me', auth));
+	}
+	const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+	console.log(`bare route mean ${mean(bare).toFixed(0)} req/s, authenticated users/me mean ${mean(me).toFixed(0)} req/s`);
+	console.log(`ratio (authenticated users/me ÷ bare route): ${(mean(me) / mean(bare)).toFixed(2)}  (target >= 0.50)`);
 } finally {
 	server.kill('SIGTERM');
 	await new Promise((r) => server.once('exit', r));

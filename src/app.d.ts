@@ -1,5 +1,6 @@
 import type { ApiToken, Session, User } from '$lib/server/db/schema';
 import type { Logger } from '$lib/server/logger';
+import type { DayUsage } from '$lib/server/users/quotas';
 
 declare global {
 	namespace App {
@@ -15,6 +16,8 @@ declare global {
 			session: Session | null;
 			/** The personal API token behind this request, if it used one. */
 			apiToken: ApiToken | null;
+			/** The signed-in user's usage today, as read with the session (null when signed out). */
+			usageToday: DayUsage | null;
 		}
 	}
 }

@@ -22,6 +22,7 @@ const requestContext: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
 	event.locals.apiToken = null;
+	event.locals.usageToday = null;
 
 	const started = performance.now();
 	const response = await resolve(event);
@@ -77,6 +78,7 @@ async function identify(event: RequestEvent): Promise<void> {
 			event.locals.user = principal.user;
 			event.locals.session = principal.session;
 			event.locals.apiToken = principal.apiToken;
+			event.locals.usageToday = principal.usageToday;
 		}
 	} else {
 		const token = event.cookies.get(SESSION_COOKIE);
@@ -85,6 +87,7 @@ async function identify(event: RequestEvent): Promise<void> {
 			if (found) {
 				event.locals.user = found.user;
 				event.locals.session = found.session;
+				event.locals.usageToday = found.usageToday;
 				// Re-set on every valid request so the browser's expiry follows the sliding one.
 				setSessionCookie(event.cookies, event.url, token, found.session.expiresAt);
 			} else {

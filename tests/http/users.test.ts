@@ -53,6 +53,9 @@ describe('GET /api/v1/users/me', () => {
 		await t.db.insert(dailyUsage).values({ userId: user.id, day: utcDay(), jobsCreated: 4, assetsCreated: 2, bytesAdded: 2048 });
 		await t.db.insert(dailyUsage).values({ userId: user.id, day: '2020-01-01', jobsCreated: 99 });
 		expect((await me(user.token)).usage).toMatchObject({ day: utcDay(), jobs_created: 4, assets_created: 2, bytes_added: 2048 });
+		// The same through a personal API token (its lookup reads the usage on its own path).
+		const created = parseBody(CreatedApiToken, await api.post('/api/v1/auth/tokens', { name: 'usage' }, { token: user.token }));
+		expect((await me(created.token)).usage).toMatchObject({ jobs_created: 4, assets_created: 2, bytes_added: 2048 });
 	});
 });
 

@@ -1,7 +1,8 @@
 /** Personal API tokens: named, shown once at creation, stored hashed, revocable. */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { apiTokens, users, type ApiToken, type User } from '../db/schema';
+import { apiTokens, dailyUsage, users, type ApiToken, type User } from '../db/schema';
+import { dayUsageOf, utcDay, type DayUsage } from '../users/quotas';
 import { NotFoundError } from '../errors';
 import { API_TOKEN_PREFIX, generateToken, hashToken } from './tokens';
 import { prepared } from '../db/prepared';
@@ -44,17 +45,20 @@ export async function revokeApiToken(db: DbOrTx, userId: string, tokenId: string
 export async function validateApiToken(
 	db: DbOrTx,
 	token: string
-): Promise<{ apiToken: ApiToken; user: User } | null> {
+): Promise<{ apiToken: ApiToken; user: User; usageToday: DayUsage } | null> {
+	// Today's usage rides along in the same round trip, as for sessions (see validateSessionToken).
 	const byTokenHash = prepared(db, 'api_token_by_hash', (name) =>
 		db
-			.select({ apiToken: apiTokens, user: users })
+			.select({ apiToken: apiTokens, user: users, usage: dailyUsage })
 			.from(apiTokens)
 			.innerJoin(users, eq(users.id, apiTokens.userId))
+			.leftJoin(dailyUsage, and(eq(dailyUsage.userId, users.id), eq(dailyUsage.day, sql.placeholder('day'))))
 			.where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
 			.limit(1)
 			.prepare(name)
 	);
-	const [row] = await byTokenHash.execute({ hash: hashToken(token) });
+	const day = utcDay();
+	const [row] = await byTokenHash.execute({ hash: hashToken(token), day });
 	if (!row || !row.user.isActive) return null;
 	const now = Date.now();
 	if (row.apiToken.expiresAt && row.apiToken.expiresAt.getTime() <= now) return null;
@@ -62,5 +66,5 @@ export async function validateApiToken(
 		row.apiToken.lastUsedAt = new Date(now);
 		await db.update(apiTokens).set({ lastUsedAt: row.apiToken.lastUsedAt }).where(eq(apiTokens.id, row.apiToken.id));
 	}
-	return row;
+	return { apiToken: row.apiToken, user: row.user, usageToday: dayUsageOf(row.usage, day) };
 }

@@ -13,6 +13,7 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { AttemptLimiter } from './rate-limit';
 import { createSession, validateSessionToken, type ClientInfo } from './sessions';
 import { API_TOKEN_PREFIX } from './tokens';
+import type { DayUsage } from '../users/quotas';
 
 // Serialises registrations so exactly one "first user" becomes admin.
 const REGISTRATION_LOCK = 7_000_011;
@@ -125,16 +126,21 @@ export async function loginUser(
 	return { user: { ...user, lastLoginAt: now }, session, token };
 }
 
+/** A principal as a request sees it: who, and how much of today's quota they have used. */
+export interface Authenticated extends Principal {
+	usageToday: DayUsage;
+}
+
 /** The principal behind a bearer token: an API token (by its prefix) or a session token. */
 export async function authenticateBearer(
 	db: Db,
 	token: string,
 	cfg: Pick<Config, 'SESSION_TTL_DAYS'>
-): Promise<Principal | null> {
+): Promise<Authenticated | null> {
 	if (token.startsWith(API_TOKEN_PREFIX)) {
 		const found = await validateApiToken(db, token);
-		return found ? { user: found.user, session: null, apiToken: found.apiToken } : null;
+		return found ? { user: found.user, session: null, apiToken: found.apiToken, usageToday: found.usageToday } : null;
 	}
 	const found = await validateSessionToken(db, token, cfg.SESSION_TTL_DAYS);
-	return found ? { user: found.user, session: found.session, apiToken: null } : null;
+	return found ? { user: found.user, session: found.session, apiToken: null, usageToday: found.usageToday } : null;
 }

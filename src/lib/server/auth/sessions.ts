@@ -4,7 +4,8 @@
  */
 import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { sessions, users, type Session, type User } from '../db/schema';
+import { dailyUsage, sessions, users, type Session, type User } from '../db/schema';
+import { dayUsageOf, utcDay, type DayUsage } from '../users/quotas';
 import { NotFoundError } from '../errors';
 import { generateToken, hashToken } from './tokens';
 import { prepared } from '../db/prepared';
@@ -21,6 +22,11 @@ export interface ClientInfo {
 export interface SessionValidation {
 	session: Session;
 	user: User;
+	/**
+	 * The user's usage today, read in the same round trip: quota-aware endpoints need it, and a
+	 * second query per request costs more than the join (see bench/auth.ts).
+	 */
+	usageToday: DayUsage;
 }
 
 export async function createSession(
@@ -54,14 +60,16 @@ export async function validateSessionToken(
 ): Promise<SessionValidation | null> {
 	const byTokenHash = prepared(db, 'session_by_token_hash', (name) =>
 		db
-			.select({ session: sessions, user: users })
+			.select({ session: sessions, user: users, usage: dailyUsage })
 			.from(sessions)
 			.innerJoin(users, eq(users.id, sessions.userId))
+			.leftJoin(dailyUsage, and(eq(dailyUsage.userId, users.id), eq(dailyUsage.day, sql.placeholder('day'))))
 			.where(eq(sessions.tokenHash, sql.placeholder('hash')))
 			.limit(1)
 			.prepare(name)
 	);
-	const [row] = await byTokenHash.execute({ hash: hashToken(token) });
+	const day = utcDay();
+	const [row] = await byTokenHash.execute({ hash: hashToken(token), day });
 	if (!row) return null;
 	const { session, user } = row;
 	const now = Date.now();
@@ -83,7 +91,7 @@ export async function validateSessionToken(
 			.set({ lastSeenAt: session.lastSeenAt, expiresAt: session.expiresAt })
 			.where(eq(sessions.id, session.id));
 	}
-	return { session, user };
+	return { session, user, usageToday: dayUsageOf(row.usage, day) };
 }
 
 export async function invalidateSession(db: DbOrTx, sessionId: string): Promise<void> {

@@ -5,7 +5,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { DbOrTx } from '../db/client';
-import { dailyUsage, users, type User } from '../db/schema';
+import { dailyUsage, users, type DailyUsage, type User } from '../db/schema';
 import { QuotaExceededError } from '../errors';
 import { prepared } from '../db/prepared';
 
@@ -37,6 +37,13 @@ export interface DayUsage {
 	bytesAdded: number;
 }
 
+/** A day's usage from its row, or zeros when the user has no row for that day yet. */
+export function dayUsageOf(row: DailyUsage | null | undefined, day: string): DayUsage {
+	return row
+		? { day: row.day, jobsCreated: row.jobsCreated, assetsCreated: row.assetsCreated, bytesAdded: row.bytesAdded }
+		: { day, jobsCreated: 0, assetsCreated: 0, bytesAdded: 0 };
+}
+
 export async function usageForDay(db: DbOrTx, userId: string, day = utcDay()): Promise<DayUsage> {
 	const forDay = prepared(db, 'usage_for_day', (name) =>
 		db
@@ -46,7 +53,7 @@ export async function usageForDay(db: DbOrTx, userId: string, day = utcDay()): P
 			.prepare(name)
 	);
 	const [row] = await forDay.execute({ userId, day });
-	return row ?? { day, jobsCreated: 0, assetsCreated: 0, bytesAdded: 0 };
+	return dayUsageOf(row, day);
 }
 
 /**

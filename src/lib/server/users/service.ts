@@ -15,8 +15,14 @@ export interface Account {
 	usage: DayUsage;
 }
 
-export async function getAccount(db: DbOrTx, user: User, defaults: QuotaDefaults): Promise<Account> {
-	return { user, quotas: effectiveQuotas(user, defaults), usage: await usageForDay(db, user.id) };
+/** The account view; pass today's usage when the request already read it with the session. */
+export async function getAccount(
+	db: DbOrTx,
+	user: User,
+	defaults: QuotaDefaults,
+	usageToday?: DayUsage | null
+): Promise<Account> {
+	return { user, quotas: effectiveQuotas(user, defaults), usage: usageToday ?? (await usageForDay(db, user.id)) };
 }
 
 export async function updateOwnProfile(

@@ -14,7 +14,7 @@ import type { Actions } from './$types';
 export const load = async (event) => {
 	const { user, session } = requireUser(event);
 	const [account, sessions, tokens] = await Promise.all([
-		getAccount(db(), user, config()),
+		getAccount(db(), user, config(), event.locals.usageToday),
 		listSessions(db(), user.id),
 		listApiTokens(db(), user.id)
 	]);

@@ -23,9 +23,11 @@ export const _operations = {
 	})
 };
 
-export const GET = endpoint(_operations.GET, async ({ user }) => accountJson(await getAccount(db(), user, config())));
+export const GET = endpoint(_operations.GET, async ({ user, event }) =>
+	accountJson(await getAccount(db(), user, config(), event.locals.usageToday))
+);
 
 export const PATCH = endpoint(_operations.PATCH, async ({ user, body, event }) => {
 	const updated = await updateOwnProfile(db(), { user, session: event.locals.session, apiToken: event.locals.apiToken }, body);
-	return accountJson(await getAccount(db(), updated, config()));
+	return accountJson(await getAccount(db(), updated, config(), event.locals.usageToday));
 });
