@@ -91,9 +91,10 @@ if (embedded) {
 	// Demo data only ever lands in the embedded database, and only while it has no users yet.
 	const demo = await seedDemo(databaseUrl, cfg);
 	if (demo) {
-		say('created the demo user (an administrator):');
-		say(`    email:    ${demo.email}`);
-		say(`    password: ${demo.password}`);
+		say('created the demo accounts:');
+		say(`    administrator: ${demo.email}`);
+		say(`    user:          ${demo.memberEmail}`);
+		say(`    password:      ${demo.password}  (both)`);
 		say(`    (also written to ${demo.credentialsFile})`);
 	}
 }
