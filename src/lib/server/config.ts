@@ -41,6 +41,20 @@ const configSchema = z.object({
 	/** Seconds the worker waits for running handlers on SIGTERM before it stops anyway. */
 	WORKER_SHUTDOWN_SECONDS: int(20, 1, 600),
 
+	/** Where media files live. Default: DATA_DIR/media. */
+	FS_ROOT: z.string().min(1).optional(),
+	MAX_UPLOAD_MB: int(2048, 1, 1024 * 1024),
+	/** Thumbnail sizes (longest edge, pixels), comma-separated. */
+	THUMB_SIZES: z
+		.string()
+		.regex(/^\d+(,\d+)*$/, 'must be comma-separated pixel sizes, e.g. 256,1024')
+		.default('256,1024')
+		.transform((v) => [...new Set(v.split(',').map(Number))].sort((a, b) => a - b)),
+	/** Days an asset stays in the trash before it is purged. */
+	TRASH_DAYS: int(30, 1, 3650),
+	/** ffmpeg binary; default: the one inside @ffmpeg-installer/ffmpeg. */
+	FFMPEG_PATH: z.string().min(1).optional(),
+
 	/** Demo user's password on the embedded database; unset: a random one, printed once. */
 	DEMO_PASSWORD: z.string().min(8).optional()
 });
@@ -49,6 +63,8 @@ export type Config = z.infer<typeof configSchema> & {
 	/** DATA_DIR resolved against the working directory. */
 	dataDir: string;
 	migrationsDir: string;
+	/** FS_ROOT resolved, defaulting to DATA_DIR/media. */
+	mediaRoot: string;
 };
 
 export class ConfigError extends Error {
@@ -66,7 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	return {
 		...parsed.data,
 		dataDir: path.resolve(parsed.data.DATA_DIR),
-		migrationsDir: path.resolve('drizzle')
+		migrationsDir: path.resolve('drizzle'),
+		mediaRoot: path.resolve(parsed.data.FS_ROOT ?? path.join(parsed.data.DATA_DIR, 'media'))
 	};
 }
 

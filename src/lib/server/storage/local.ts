@@ -1,0 +1,136 @@
+/**
+ * Local filesystem storage under FS_ROOT. Originals are content-addressed (the key is derived
+ * from the SHA-256), so identical bytes are stored once. Every write goes to a temporary file
+ * that is renamed into place: a crash never leaves a half-written file under a real key.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface StoredTemp {
+	/** Absolute path of the temporary file; pass it to `commitOriginal` or `discard`. */
+	tempPath: string;
+	sha256: string;
+	size: number;
+}
+
+export class TooLargeError extends Error {
+	constructor(readonly limit: number) {
+		super(`The body is larger than ${limit} bytes.`);
+		this.name = 'TooLargeError';
+	}
+}
+
+export interface Storage {
+	readonly root: string;
+	/** Streams bytes to a temporary file while hashing; throws TooLargeError past maxBytes. */
+	writeTemp(source: Readable | AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredTemp>;
+	/** Moves a temporary file to its content-addressed key (kept once if the key exists). */
+	commitOriginal(temp: StoredTemp, extension: string): Promise<string>;
+	/** Writes a derived file (thumbnail, poster) at the given key, atomically. */
+	putDerived(key: string, bytes: Uint8Array): Promise<void>;
+	discard(temp: StoredTemp): Promise<void>;
+	remove(key: string): Promise<void>;
+	exists(key: string): Promise<boolean>;
+	size(key: string): Promise<number>;
+	absolutePath(key: string): string;
+	readStream(key: string, range?: { start: number; end: number }): fs.ReadStream;
+}
+
+/** 'ab/cd/abcdef….jpg': two levels of fan-out keep directories small. */
+export function originalKey(sha256: string, extension: string): string {
+	const ext = extension.replace(/[^a-z0-9]/gi, '').toLowerCase();
+	return `originals/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}${ext ? `.${ext}` : ''}`;
+}
+
+export function createLocalStorage(root: string): Storage {
+	const absRoot = path.resolve(root);
+	const tmpDir = path.join(absRoot, 'tmp');
+
+	function absolutePath(key: string): string {
+		const full = path.resolve(absRoot, key);
+		// Keys are made by this module, never from user input; this guards against a bug that would.
+		if (!full.startsWith(absRoot + path.sep)) throw new Error(`Storage key escapes the root: ${key}`);
+		return full;
+	}
+
+	async function tempFile(): Promise<string> {
+		await fsp.mkdir(tmpDir, { recursive: true });
+		return path.join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
+	}
+
+	async function moveIntoPlace(from: string, key: string): Promise<void> {
+		const to = absolutePath(key);
+		await fsp.mkdir(path.dirname(to), { recursive: true });
+		await fsp.rename(from, to);
+	}
+
+	return {
+		root: absRoot,
+
+		async writeTemp(source, maxBytes) {
+			const tempPath = await tempFile();
+			const hash = createHash('sha256');
+			let size = 0;
+			const meter = new Transform({
+				transform(chunk: Buffer, _enc, done) {
+					size += chunk.length;
+					if (size > maxBytes) return done(new TooLargeError(maxBytes));
+					hash.update(chunk);
+					done(null, chunk);
+				}
+			});
+			try {
+				await pipeline(source, meter, fs.createWriteStream(tempPath, { flags: 'wx' }));
+			} catch (err) {
+				await fsp.rm(tempPath, { force: true });
+				throw err;
+			}
+			return { tempPath, sha256: hash.digest('hex'), size };
+		},
+
+		async commitOriginal(temp, extension) {
+			const key = originalKey(temp.sha256, extension);
+			if (await this.exists(key)) {
+				await fsp.rm(temp.tempPath, { force: true });
+			} else {
+				await moveIntoPlace(temp.tempPath, key);
+			}
+			return key;
+		},
+
+		async putDerived(key, bytes) {
+			const temp = await tempFile();
+			await fsp.writeFile(temp, bytes, { flag: 'wx' });
+			await moveIntoPlace(temp, key);
+		},
+
+		async discard(temp) {
+			await fsp.rm(temp.tempPath, { force: true });
+		},
+
+		async remove(key) {
+			await fsp.rm(absolutePath(key), { force: true });
+		},
+
+		async exists(key) {
+			return fsp.access(absolutePath(key)).then(
+				() => true,
+				() => false
+			);
+		},
+
+		async size(key) {
+			return (await fsp.stat(absolutePath(key))).size;
+		},
+
+		absolutePath,
+
+		readStream(key, range) {
+			return fs.createReadStream(absolutePath(key), range);
+		}
+	};
+}
