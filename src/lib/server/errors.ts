@@ -11,6 +11,8 @@ export type ErrorCode =
 	| 'rate_limited'
 	| 'quota_exceeded'
 	| 'method_not_allowed'
+	| 'payload_too_large'
+	| 'unsupported_media_type'
 	| 'service_unavailable'
 	| 'internal_error';
 
@@ -61,6 +63,20 @@ export class ConflictError extends AppError {
 export class RateLimitedError extends AppError {
 	constructor(readonly retryAfterSeconds: number, message = 'Too many attempts. Try again later.') {
 		super('rate_limited', 429, message, { retry_after_seconds: retryAfterSeconds });
+	}
+}
+
+/** A body larger than the limit or than what was declared. */
+export class PayloadTooLargeError extends AppError {
+	constructor(message: string, details?: unknown) {
+		super('payload_too_large', 413, message, details);
+	}
+}
+
+/** Content that is not an accepted image or video type. */
+export class UnsupportedMediaTypeError extends AppError {
+	constructor(message: string, details?: unknown) {
+		super('unsupported_media_type', 415, message, details);
 	}
 }
 

@@ -18,6 +18,8 @@ const STATUS_OF: Record<ErrorCode, string> = {
 	rate_limited: '429',
 	quota_exceeded: '429',
 	method_not_allowed: '405',
+	payload_too_large: '413',
+	unsupported_media_type: '415',
 	service_unavailable: '503',
 	internal_error: '500'
 };
