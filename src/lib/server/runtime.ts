@@ -8,6 +8,7 @@ import { migrateDatabase } from './db/migrate';
 import { logger } from './logger';
 import { createBoss, ensureQueues, type PgBoss } from './queue/boss';
 import { LoginLimiter } from './auth/service';
+import { createLocalStorage, type Storage } from './storage/local';
 
 interface WebRuntime {
 	database: Database;
@@ -41,6 +42,10 @@ function current(): WebRuntime {
 export const db = (): Db => current().database.db;
 export const boss = (): PgBoss => current().boss;
 export const loginLimiter = (): LoginLimiter => current().loginLimiter;
+
+let mediaStorage: Storage | undefined;
+/** Media files under FS_ROOT; made on first use (it opens nothing, so it needs no start-up). */
+export const storage = (): Storage => (mediaStorage ??= createLocalStorage(config().mediaRoot));
 
 export async function stopWebRuntime(): Promise<void> {
 	if (!runtime) return;
