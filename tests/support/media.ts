@@ -25,7 +25,7 @@ export const avif = (width = 64, height = 48) => solid(width, height).avif().toB
 
 /** The first half of a real JPEG: the header is fine, the scan data stops. */
 export async function truncatedJpeg(): Promise<Buffer> {
-	const whole = await sharp({ create: { width: 800, height: 600, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+	const whole = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
 		.jpeg()
 		.toBuffer();
 	return whole.subarray(0, Math.floor(whole.length / 2));
