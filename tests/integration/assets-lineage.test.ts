@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Asset } from '../../src/lib/server/db/schema';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/lib/server/errors';
 import { addLineage, lineageGraph } from '../../src/lib/server/lineage/service';
-import { makeAsset } from '../support/assets';
+import { makeAsset } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
 import { assets } from '../../src/lib/server/db/schema';

@@ -5,7 +5,7 @@ import { listAssets, type AssetFilters } from '../../src/lib/server/assets/servi
 import { assets, type User } from '../../src/lib/server/db/schema';
 import { NotFoundError, ValidationError } from '../../src/lib/server/errors';
 import { createWorkspace } from '../../src/lib/server/workspaces/service';
-import { makeAsset } from '../support/assets';
+import { makeAsset } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
 

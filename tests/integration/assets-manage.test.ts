@@ -20,7 +20,7 @@ import { NotFoundError } from '../../src/lib/server/errors';
 import { addLineage } from '../../src/lib/server/lineage/service';
 import { createLocalStorage, type Storage } from '../../src/lib/server/storage/local';
 import { createWorkspace } from '../../src/lib/server/workspaces/service';
-import { makeAsset, makeStoredAsset, makeThumb } from '../support/assets';
+import { makeAsset, makeReadyStoredAsset, makeThumb } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
 
@@ -104,7 +104,7 @@ describe('purge', () => {
 	it('releases the charged bytes, deletes variant rows and files, and removes the original', async () => {
 		const { user } = await makeUser(t.db);
 		const bytes = randomBytes(3000);
-		const asset = await makeStoredAsset(t.db, storage, user.id, bytes);
+		const asset = await makeReadyStoredAsset(t.db, storage, user.id, bytes);
 		const thumb = await makeThumb(t.db, storage, asset.id, 256);
 		await setStorageUsed(user.id, 5000);
 
@@ -122,7 +122,7 @@ describe('purge', () => {
 
 	it('releases exactly once when the same asset is purged ten times at once', async () => {
 		const { user } = await makeUser(t.db);
-		const asset = await makeStoredAsset(t.db, storage, user.id, randomBytes(700));
+		const asset = await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(700));
 		await setStorageUsed(user.id, 1000);
 		const results = await Promise.allSettled(Array.from({ length: 10 }, () => purgeAsset(t.db, storage, user, asset.id)));
 		expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -133,7 +133,7 @@ describe('purge', () => {
 	it('keeps the counter exact under concurrent purges, trashes and restores of many assets', async () => {
 		const { user } = await makeUser(t.db);
 		const made = [];
-		for (let i = 0; i < 20; i++) made.push(await makeStoredAsset(t.db, storage, user.id, randomBytes(100 + i)));
+		for (let i = 0; i < 20; i++) made.push(await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(100 + i)));
 		const total = made.reduce((s, a) => s + a.storageBytesCharged, 0);
 		await setStorageUsed(user.id, total);
 		const purgedIds = made.slice(0, 12).map((a) => a.id);
@@ -152,7 +152,7 @@ describe('purge', () => {
 
 	it('never takes the counter below zero', async () => {
 		const { user } = await makeUser(t.db);
-		const asset = await makeStoredAsset(t.db, storage, user.id, randomBytes(500));
+		const asset = await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(500));
 		await setStorageUsed(user.id, 100);
 		await purgeAsset(t.db, storage, user, asset.id);
 		expect(await storageUsed(user.id)).toBe(0);
@@ -162,8 +162,8 @@ describe('purge', () => {
 		const { user: a } = await makeUser(t.db);
 		const { user: b } = await makeUser(t.db);
 		const bytes = randomBytes(1234);
-		const mine = await makeStoredAsset(t.db, storage, a.id, bytes);
-		const theirs = await makeStoredAsset(t.db, storage, b.id, bytes);
+		const mine = await makeReadyStoredAsset(t.db, storage, a.id, bytes);
+		const theirs = await makeReadyStoredAsset(t.db, storage, b.id, bytes);
 		expect(theirs.storageKey).toBe(mine.storageKey);
 
 		await purgeAsset(t.db, storage, a, mine.id);
@@ -178,9 +178,9 @@ describe('purge', () => {
 		const { user } = await makeUser(t.db);
 		const now = new Date('2030-06-01T00:00:00Z');
 		const day = 24 * 60 * 60 * 1000;
-		const old = await makeStoredAsset(t.db, storage, user.id, randomBytes(400), { deletedAt: new Date(now.getTime() - 31 * day) });
-		const recent = await makeStoredAsset(t.db, storage, user.id, randomBytes(400), { deletedAt: new Date(now.getTime() - 29 * day) });
-		const live = await makeStoredAsset(t.db, storage, user.id, randomBytes(400));
+		const old = await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(400), { deletedAt: new Date(now.getTime() - 31 * day) });
+		const recent = await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(400), { deletedAt: new Date(now.getTime() - 29 * day) });
+		const live = await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(400));
 		await setStorageUsed(user.id, 1200);
 
 		const result = await purgeExpiredTrash(t.db, storage, 30, now);

@@ -9,7 +9,7 @@ import {
 	listWorkspaces,
 	updateWorkspace
 } from '../../src/lib/server/workspaces/service';
-import { makeAsset } from '../support/assets';
+import { makeAsset } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
 
