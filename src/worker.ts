@@ -15,6 +15,7 @@ const { logger } = await import('./lib/server/logger');
 const { connect } = await import('./lib/server/db/client');
 const { migrateDatabase } = await import('./lib/server/db/migrate');
 const { startWorker } = await import('./lib/server/worker/start');
+const { createLocalStorage } = await import('./lib/server/storage/local');
 
 const cfg = config();
 if (!cfg.DATABASE_URL) {
@@ -24,7 +25,7 @@ if (!cfg.DATABASE_URL) {
 
 await migrateDatabase(cfg.DATABASE_URL, cfg.migrationsDir);
 const database = connect(cfg.DATABASE_URL, { max: cfg.DB_POOL_MAX });
-const worker = await startWorker(cfg.DATABASE_URL, database.db, cfg, logger);
+const worker = await startWorker(cfg.DATABASE_URL, database.db, cfg, logger, createLocalStorage(cfg.mediaRoot));
 
 let stopping = false;
 async function shutdown(signal: string) {

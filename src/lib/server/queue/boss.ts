@@ -1,5 +1,5 @@
 /** The one place that knows pg-boss: construction, queue creation, typed sends. */
-import { PgBoss } from 'pg-boss';
+import { PgBoss, type SendOptions } from 'pg-boss';
 import { jobDefinitions, jobNames, type JobName, type JobPayload } from './jobs';
 
 export type { PgBoss };
@@ -23,6 +23,12 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
 	}
 }
 
-export async function enqueue<N extends JobName>(boss: PgBoss, name: N, payload: JobPayload<N>): Promise<string | null> {
-	return boss.send(name, jobDefinitions[name].payload.parse(payload) as object);
+/** Sends a job; pass `{ db: fromDrizzle(tx, sql) }` to enqueue inside the caller's transaction. */
+export async function enqueue<N extends JobName>(
+	boss: PgBoss,
+	name: N,
+	payload: JobPayload<N>,
+	options: SendOptions = {}
+): Promise<string | null> {
+	return boss.send(name, jobDefinitions[name].payload.parse(payload) as object, options);
 }

@@ -3,7 +3,11 @@
  * recurring jobs, its schedule. The worker registers a handler for each entry and refuses to
  * start if one is missing; senders get the payload type from here.
  */
+import os from 'node:os';
 import { z } from 'zod';
+
+const cores = os.availableParallelism();
+const assetJob = z.object({ asset_id: z.uuid() });
 
 interface JobDefinition {
 	payload: z.ZodType;
@@ -25,6 +29,28 @@ export const jobDefinitions = {
 		payload: z.object({}),
 		cron: '0 0 * * *',
 		retryLimit: 5,
+		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
+	},
+	// Fresh uploads and downloads. Thumbnailing is CPU-bound: one job per core, fetched one at a
+	// time (a batch would hold jobs a busy worker cannot start) and polled often, so a thumbnail
+	// appears within a second of the upload completing.
+	'assets.ingest': {
+		payload: assetJob,
+		retryLimit: 4,
+		work: { batchSize: 1, pollingIntervalSeconds: 0.5, localConcurrency: cores }
+	},
+	// Bulk re-processing (new thumbnail sizes, repairs): its own queue, at most half the cores and
+	// a lazier poll, so a backlog here never delays a fresh upload's thumbnails.
+	'assets.reprocess': {
+		payload: assetJob,
+		retryLimit: 4,
+		work: { batchSize: 1, pollingIntervalSeconds: 5, localConcurrency: Math.max(1, Math.floor(cores / 2)) }
+	},
+	/** Assets in the trash longer than TRASH_DAYS: files removed, storage released. */
+	'assets.purge-trash': {
+		payload: z.object({}),
+		cron: '30 3 * * *',
+		retryLimit: 3,
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
 	}
 } satisfies Record<string, JobDefinition>;

@@ -6,18 +6,28 @@ import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { Logger } from '../logger';
 import type { JobName, JobPayload } from '../queue/jobs';
+import type { Storage } from '../storage/local';
+import { purgeExpiredTrash } from '../assets/service';
 import { purgeExpiredSessions } from '../auth/sessions';
+import { ingestAsset } from '../ingest/service';
 import { rolloverDailyUsage } from '../users/quotas';
 
 export interface HandlerContext {
 	db: Db;
 	config: Config;
 	log: Logger;
+	storage: Storage;
+	/** This run of the job: pg-boss retries it until retryCount reaches its retryLimit. */
+	attempt: { retryCount: number; final: boolean };
 }
 
 export type Handler<N extends JobName> = (payload: JobPayload<N>, ctx: HandlerContext) => Promise<Record<string, unknown> | void>;
 
 export const handlers: { [N in JobName]: Handler<N> } = {
 	'sessions.purge': async (_payload, { db }) => ({ purged: await purgeExpiredSessions(db) }),
-	'usage.rollover': async (_payload, { db, config }) => rolloverDailyUsage(db, config.USAGE_RETENTION_DAYS)
+	'usage.rollover': async (_payload, { db, config }) => rolloverDailyUsage(db, config.USAGE_RETENTION_DAYS),
+	'assets.ingest': async ({ asset_id }, ctx) => ingestAsset(ctx, asset_id),
+	'assets.reprocess': async ({ asset_id }, ctx) => ingestAsset(ctx, asset_id, { reprocess: true }),
+	// The purge itself (files, storage counter) is the asset service's; the worker only schedules it.
+	'assets.purge-trash': async (_payload, { db, storage, config }) => purgeExpiredTrash(db, storage, config.TRASH_DAYS)
 };

@@ -2,6 +2,7 @@
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { Logger } from '../logger';
+import type { Storage } from '../storage/local';
 import { createBoss, ensureQueues } from '../queue/boss';
 import { jobDefinitions, jobNames, type JobName } from '../queue/jobs';
 import { handlers, type Handler, type HandlerContext } from './handlers';
@@ -10,7 +11,7 @@ export interface RunningWorker {
 	stop(): Promise<void>;
 }
 
-export async function startWorker(url: string, db: Db, config: Config, log: Logger): Promise<RunningWorker> {
+export async function startWorker(url: string, db: Db, config: Config, log: Logger, storage: Storage): Promise<RunningWorker> {
 	const missing = jobNames.filter((name) => typeof handlers[name] !== 'function');
 	if (missing.length) throw new Error(`No handler registered for: ${missing.join(', ')}`);
 
@@ -19,7 +20,7 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 	await boss.start();
 	await ensureQueues(boss);
 
-	const ctx: HandlerContext = { db, config, log };
+	const ctx: Omit<HandlerContext, 'log' | 'attempt'> = { db, config, storage };
 	for (const name of jobNames) {
 		const def = jobDefinitions[name];
 		const handler = handlers[name] as Handler<JobName>;
@@ -28,7 +29,8 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 				const started = Date.now();
 				const jobLog = log.child({ queue: name, queue_job_id: job.id });
 				try {
-					const result = await handler(def.payload.parse(job.data) as never, { ...ctx, log: jobLog });
+					const attempt = { retryCount: job.retryCount, final: job.retryCount >= def.retryLimit };
+					const result = await handler(def.payload.parse(job.data) as never, { ...ctx, log: jobLog, attempt });
 					jobLog.info({ duration_ms: Date.now() - started, ...(result ?? {}) }, 'queue:done');
 				} catch (err) {
 					jobLog.error({ err, duration_ms: Date.now() - started }, 'queue:failed');
