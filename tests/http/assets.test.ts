@@ -303,6 +303,14 @@ describe('GET /api/v1/assets/{id}/file', () => {
 		expect(res.body.equals(bytes)).toBe(true);
 	});
 
+	it('answers HEAD with the headers and no body', async () => {
+		const res = await fetch(new URL(`/api/v1/assets/${asset.id}/file`, server.url), { method: 'HEAD', headers: { authorization: `Bearer ${user.token}` } });
+		expect(res.status).toBe(200);
+		expect(res.headers.get('content-length')).toBe(String(bytes.length));
+		expect(res.headers.get('accept-ranges')).toBe('bytes');
+		expect((await res.arrayBuffer()).byteLength).toBe(0);
+	});
+
 	it('answers ranges with 206 and Content-Range: closed, open-ended and suffix', async () => {
 		const size = bytes.length;
 		const closed = await raw(`/api/v1/assets/${asset.id}/file`, user.token, { range: 'bytes=100-199' });

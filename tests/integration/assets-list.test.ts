@@ -90,12 +90,15 @@ describe('filters', () => {
 		const generated = await makeAsset(t.db, user.id, { providerId: 'pixverse', providerAssetId: 'p-1', originalFilename: null });
 		const trashed = await makeAsset(t.db, user.id, { deletedAt: new Date(), originalFilename: 'holiday_trash.png' });
 		const purged = await makeAsset(t.db, user.id, { deletedAt: new Date(), purgedAt: new Date() });
+		const uploading = await makeAsset(t.db, user.id, { status: 'uploading', originalFilename: 'holiday_partial.png' });
 		await makeAsset(t.db, other.id, { originalFilename: 'Holiday_clip.mp4' });
 
 		const ids = async (f: Partial<AssetFilters>) => (await listAssets(t.db, user, { limit: 60, ...f })).items.map((i) => i.asset.id);
 		expect((await ids({})).sort()).toEqual([video.id, failed.id, inWorkspace.id, generated.id].sort());
 		expect(await ids({ mediaType: 'video' })).toEqual([video.id]);
 		expect(await ids({ status: 'failed' })).toEqual([failed.id]);
+		// An upload still receiving bytes is partial: only an explicit status filter shows it.
+		expect(await ids({ status: 'uploading' })).toEqual([uploading.id]);
 		expect(await ids({ workspaceId: w.id })).toEqual([inWorkspace.id]);
 		expect(await ids({ providerId: 'pixverse' })).toEqual([generated.id]);
 		// `_` and `%` are literal, not wildcards; case is ignored.

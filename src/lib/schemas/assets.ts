@@ -49,7 +49,7 @@ const queryBool = z
 export const ListAssetsQuery = z.object({
 	media_type: AssetMediaType.optional(),
 	workspace_id: uuid.optional(),
-	status: AssetStatus.optional(),
+	status: AssetStatus.optional().describe('Without it, uploads still in progress are left out'),
 	provider_id: z.string().trim().min(1).max(100).optional(),
 	q: z.string().trim().max(200).optional().describe('Searches original filenames (case-insensitive substring)'),
 	trash: queryBool.describe('true: the trash view (only trashed assets)'),

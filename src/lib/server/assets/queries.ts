@@ -2,7 +2,7 @@
  * The gallery's list: keyset pagination on (created_at desc, id desc), the order of the
  * assets_owner_created_idx index, so page 1000 costs what page 1 does.
  */
-import { and, desc, eq, ilike, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNotNull, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { assets, assetVariants, type Asset, type AssetMediaType, type AssetStatus } from '../db/schema';
 import { ValidationError } from '../errors';
@@ -56,7 +56,8 @@ export async function selectAssetPage(
 		filters.trash ? isNotNull(assets.deletedAt) : isNull(assets.deletedAt),
 		filters.mediaType ? eq(assets.mediaType, filters.mediaType) : undefined,
 		filters.workspaceId ? eq(assets.workspaceId, filters.workspaceId) : undefined,
-		filters.status ? eq(assets.status, filters.status) : undefined,
+		// Uploads still receiving bytes are partial: listed only when asked for by status.
+		filters.status ? eq(assets.status, filters.status) : ne(assets.status, 'uploading'),
 		filters.providerId ? eq(assets.providerId, filters.providerId) : undefined,
 		filters.q ? ilike(assets.originalFilename, `%${escapeLike(filters.q)}%`) : undefined
 	];
