@@ -105,7 +105,10 @@ const address = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
 // adapter-node assumes https when ORIGIN is unset, so every form post on this plain-HTTP address
 // would fail SvelteKit's cross-site check (403). Behind a proxy, set ORIGIN to the public URL.
 const origin = process.env.ORIGIN || address;
-const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: port, HOST: host, ORIGIN: origin };
+// adapter-node refuses bodies over 512 KB by default; uploads stream to disk and the app enforces
+// MAX_UPLOAD_MB itself.
+const bodySizeLimit = process.env.BODY_SIZE_LIMIT ?? 'Infinity';
+const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: port, HOST: host, ORIGIN: origin, BODY_SIZE_LIMIT: bodySizeLimit };
 
 function run(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}): void {
 	const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, ...extraEnv } });

@@ -5,6 +5,7 @@ import { config } from '$lib/server/config';
 import { logger } from '$lib/server/logger';
 import { errorBody, ServiceUnavailableError } from '$lib/server/errors';
 import { isDatabaseUnavailable } from '$lib/server/db/errors';
+import { crossSiteRefusal, isForbiddenCrossSiteForm } from '$lib/server/http/cross-site';
 import { db, startWebRuntime, stopWebRuntime } from '$lib/server/runtime';
 import { authenticateBearer } from '$lib/server/auth/service';
 import { validateSessionToken } from '$lib/server/auth/sessions';
@@ -14,6 +15,10 @@ export const init: ServerInit = async () => {
 	await startWebRuntime();
 	process.once('sveltekit:shutdown', () => void stopWebRuntime());
 };
+
+// Replaces SvelteKit's own origin check (turned off in svelte.config.js); see cross-site.ts.
+const crossSiteForms: Handle = async ({ event, resolve }) =>
+	isForbiddenCrossSiteForm(event.request, event.url) ? crossSiteRefusal(event.request) : resolve(event);
 
 const requestContext: Handle = async ({ event, resolve }) => {
 	const requestId = event.request.headers.get('x-request-id')?.slice(0, 64) || randomUUID();
@@ -117,7 +122,7 @@ const apiMethodNotAllowed: Handle = async ({ event, resolve }) => {
 	);
 };
 
-export const handle = sequence(requestContext, authenticate, apiMethodNotAllowed);
+export const handle = sequence(crossSiteForms, requestContext, authenticate, apiMethodNotAllowed);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const log = event.locals.log ?? logger;

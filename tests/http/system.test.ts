@@ -128,14 +128,31 @@ describe('cross-site form posts', () => {
 
 	it('refuses the other content types a browser sends cross-site without a preflight', async () => {
 		// A JSON body as text/plain would otherwise reach an endpoint that parses any body as JSON.
+		// The browser's credential is its cookie; a form cannot carry an Authorization header.
 		for (const contentType of ['text/plain', 'multipart/form-data; boundary=x']) {
 			const res = await api.request('POST', '/api/v1/auth/tokens', {
 				rawBody: '{"name":"planted"}',
-				headers: { 'content-type': contentType, origin: 'http://evil.example' },
-				token: member.token
+				headers: { 'content-type': contentType, origin: 'http://evil.example', cookie: `pixsim7_session=${member.token}` },
+				token: null
 			});
 			expect(res.status, contentType).toBe(403);
 		}
+		// Nor does leaving the Origin out get a form post through.
+		const noOrigin = await api.request('POST', '/api/v1/auth/tokens', {
+			rawBody: '{"name":"planted"}',
+			headers: { 'content-type': 'text/plain', cookie: `pixsim7_session=${member.token}` },
+			token: null
+		});
+		expect(noOrigin.status).toBe(403);
+	});
+
+	it('lets a script that authenticates with a bearer token post a form (it cannot be a cross-site browser form)', async () => {
+		const res = await api.request('POST', '/api/v1/auth/tokens', {
+			rawBody: '{"name":"from a script"}',
+			headers: { 'content-type': 'text/plain' },
+			token: member.token
+		});
+		expect(res.status).toBe(201);
 	});
 
 	it('lets the same form through from the app’s own origin (to be judged on its merits)', async () => {
@@ -160,7 +177,7 @@ const OpenApiOperation = z.looseObject({
 	summary: z.string(),
 	tags: z.array(z.string()),
 	security: z.array(z.record(z.string(), z.array(z.string()))),
-	requestBody: z.object({ required: z.boolean(), content: z.object({ 'application/json': z.object({ schema: JsonSchema }) }) }).optional(),
+	requestBody: z.object({ required: z.boolean(), content: z.record(z.string(), z.object({ schema: JsonSchema })) }).optional(),
 	parameters: z.array(z.looseObject({ in: z.string(), name: z.string(), schema: JsonSchema })).optional(),
 	responses: z.record(z.string(), z.looseObject({ description: z.string() }))
 });
@@ -214,7 +231,7 @@ describe('GET /api/v1/openapi.json', () => {
 			expect(operation.security).toEqual(op.bearer ? [{ bearer: [] }] : []);
 			if (op.body) {
 				expect(operation.requestBody?.required).toBe(true);
-				expect(operation.requestBody?.content['application/json'].schema.$ref).toBe(`#/components/schemas/${op.body}`);
+				expect(operation.requestBody?.content['application/json']?.schema.$ref).toBe(`#/components/schemas/${op.body}`);
 				expect(doc.components.schemas[op.body]).toBeDefined();
 			} else {
 				expect(operation.requestBody).toBeUndefined();

@@ -28,6 +28,7 @@ export async function startAppServer(databaseUrl: string, env: Record<string, st
 			HOST: '127.0.0.1',
 			ORIGIN: `http://127.0.0.1:${port}`,
 			LOG_LEVEL: 'info',
+			BODY_SIZE_LIMIT: 'Infinity',
 			...env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']

@@ -78,7 +78,10 @@ export const errorCodes = [
 	'conflict',
 	'rate_limited',
 	'method_not_allowed',
-	'service_unavailable'
+	'service_unavailable',
+	'payload_too_large',
+	'unsupported_media_type',
+	'quota_exceeded'
 ] as const;
 export type ContractErrorCode = (typeof errorCodes)[number];
 
@@ -100,7 +103,11 @@ const statusOf: Record<ContractErrorCode, number> = {
 	conflict: 409,
 	rate_limited: 429,
 	method_not_allowed: 405,
-	service_unavailable: 503
+	service_unavailable: 503,
+	payload_too_large: 413,
+	unsupported_media_type: 415,
+	// Storage quota (the upload paths); the daily job quota answers 429 and is checked by status.
+	quota_exceeded: 413
 };
 
 /** Asserts the status, the JSON content type and the envelope; returns the inner error. */

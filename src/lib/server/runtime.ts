@@ -54,3 +54,6 @@ export async function stopWebRuntime(): Promise<void> {
 	await boss.stop({ graceful: false, timeout: 5000 }).catch(() => {});
 	await database.close();
 }
+
+/** What the upload paths need, gathered once per call. */
+export const uploadDeps = () => ({ db: db(), boss: boss(), storage: storage(), config: config() });

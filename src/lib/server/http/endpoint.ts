@@ -23,6 +23,10 @@ export interface Operation<B extends Schema | undefined = Schema | undefined, Q 
 	query?: Q;
 	params?: P;
 	success: { status: 200 | 201 | 202 | 204; description: string; schema?: Schema };
+	/** A body the handler reads itself (raw bytes, multipart), documented but not parsed here. */
+	rawBody?: { contentType: string; description: string; schema: Schema };
+	/** Request headers the operation reads, for the document. */
+	headers?: Schema;
 	/** Responses that are neither the success nor an API error, e.g. the health check's 503. */
 	otherResponses?: { status: number; description: string; schema?: Schema }[];
 	/** Error codes this operation may answer, besides validation and auth. */

@@ -10,7 +10,6 @@
  * marked failed too, so nothing stays `processing` forever.
  */
 import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
-import { fromDrizzle } from 'pg-boss';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../db/client';
 import { uniqueViolation } from '../db/errors';
@@ -181,7 +180,7 @@ async function markFailed(db: DbOrTx, assetId: string, message: string, from: As
  */
 export function enqueueIngest(boss: PgBoss, assetId: string, options: { tx?: DbOrTx; reprocess?: boolean } = {}): Promise<string | null> {
 	const name = options.reprocess ? 'assets.reprocess' : 'assets.ingest';
-	return enqueue(boss, name, { asset_id: assetId }, options.tx ? { db: fromDrizzle(options.tx, sql) } : {});
+	return enqueue(boss, name, { asset_id: assetId }, { tx: options.tx });
 }
 
 /**

@@ -66,10 +66,25 @@ function toOpenApi(op: Operation): ZodOpenApiOperationObject {
 		...(op.description ? { description: op.description } : {}),
 		tags: op.tags,
 		security: op.auth === 'public' ? [] : [{ bearer: [] }],
-		...(op.params || op.query
-			? { requestParams: { ...(op.params ? { path: op.params } : {}), ...(op.query ? { query: op.query } : {}) } }
+		...(op.params || op.query || op.headers
+			? {
+					requestParams: {
+						...(op.params ? { path: op.params } : {}),
+						...(op.query ? { query: op.query } : {}),
+						...(op.headers ? { header: op.headers } : {})
+					}
+				}
 			: {}),
 		...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
+		...(op.rawBody
+			? {
+					requestBody: {
+						required: true,
+						description: op.rawBody.description,
+						content: { [op.rawBody.contentType]: { schema: op.rawBody.schema } }
+					}
+				}
+			: {}),
 		responses
 	} as ZodOpenApiOperationObject;
 }

@@ -1,5 +1,7 @@
 /** The one place that knows pg-boss: construction, queue creation, typed sends. */
-import { PgBoss, type SendOptions } from 'pg-boss';
+import { sql } from 'drizzle-orm';
+import { fromDrizzle, PgBoss, type SendOptions } from 'pg-boss';
+import type { DbOrTx } from '../db/client';
 import { jobDefinitions, jobNames, type JobName, type JobPayload } from './jobs';
 
 export type { PgBoss };
@@ -23,12 +25,16 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
 	}
 }
 
-/** Sends a job; pass `{ db: fromDrizzle(tx, sql) }` to enqueue inside the caller's transaction. */
+/**
+ * Sends a job. With `tx`, the job is written inside the caller's transaction, so it exists
+ * exactly when the rows it is about do (both commit or neither).
+ */
 export async function enqueue<N extends JobName>(
 	boss: PgBoss,
 	name: N,
 	payload: JobPayload<N>,
-	options: SendOptions = {}
+	{ tx, ...options }: SendOptions & { tx?: DbOrTx } = {}
 ): Promise<string | null> {
-	return boss.send(name, jobDefinitions[name].payload.parse(payload) as object, options);
+	const connection = tx ? { db: fromDrizzle(tx, sql) } : {};
+	return boss.send(name, jobDefinitions[name].payload.parse(payload) as object, { ...options, ...connection });
 }
