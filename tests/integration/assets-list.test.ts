@@ -2,6 +2,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAssets, type AssetFilters } from '../../src/lib/server/assets/service';
+import { assetPageQuery, encodeCursor } from '../../src/lib/server/assets/queries';
 import { assets, type User } from '../../src/lib/server/db/schema';
 import { NotFoundError, ValidationError } from '../../src/lib/server/errors';
 import { createWorkspace } from '../../src/lib/server/workspaces/service';
@@ -115,5 +116,27 @@ describe('filters', () => {
 		const { user: other } = await makeUser(t.db);
 		const theirs = await createWorkspace(t.db, other, { name: 'Theirs' });
 		await expect(listAssets(t.db, user, { limit: 10, workspaceId: theirs.id })).rejects.toBeInstanceOf(NotFoundError);
+	});
+});
+
+describe('the list query plan', () => {
+	it('reads the owner’s keyset index in order: no sort, whichever page', async () => {
+		const { user } = await makeUser(t.db);
+		const a = await makeAsset(t.db, user.id);
+		const cursor = (await listAssets(t.db, user, { limit: 1 })).nextCursor ?? undefined;
+		for (const filters of [{ limit: 60 }, { limit: 60, cursor: cursor ?? encodeCursor({ at: '2026-01-01T00:00:00.000000Z', id: a.id }) }]) {
+			const query = assetPageQuery(t.db, user.id, filters).toSQL();
+			const plan = await t.db.transaction(async (tx) => {
+				// A tiny table would be scanned whole; the point is which order the index gives.
+				await tx.execute(sql`set local enable_seqscan = off`);
+				const text = query.sql.replace(/\$(\d+)/g, (_, n: string) => {
+					const v = query.params[Number(n) - 1];
+					return typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
+				});
+				return (await tx.execute(sql.raw(`explain ${text}`))).map((r) => String(Object.values(r)[0])).join('\n');
+			});
+			expect(plan).toContain('assets_owner_created_idx');
+			expect(plan).not.toMatch(/\bSort\b/);
+		}
 	});
 });

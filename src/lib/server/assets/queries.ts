@@ -2,7 +2,7 @@
  * The gallery's list: keyset pagination on (created_at desc, id desc), the order of the
  * assets_owner_created_idx index, so page 1000 costs what page 1 does.
  */
-import { and, desc, eq, ilike, inArray, isNotNull, isNull, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ilike, inArray, isNotNull, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { assets, assetVariants, type Asset, type AssetMediaType, type AssetStatus } from '../db/schema';
 import { ValidationError } from '../errors';
@@ -50,6 +50,17 @@ export async function selectAssetPage(
 	ownerId: string,
 	filters: AssetFilters
 ): Promise<{ items: Asset[]; nextCursor: string | null }> {
+	const rows = await assetPageQuery(db, ownerId, filters);
+	const page = rows.slice(0, filters.limit);
+	const last = page.at(-1);
+	return {
+		items: page.map((r) => r.asset),
+		nextCursor: rows.length > filters.limit && last ? encodeCursor({ at: last.at, id: last.asset.id }) : null
+	};
+}
+
+/** One page and one row more (to know whether another page follows). Exported for its plan test. */
+export function assetPageQuery(db: DbOrTx, ownerId: string, filters: AssetFilters) {
 	const where: (SQL | undefined)[] = [
 		eq(assets.ownerId, ownerId),
 		isNull(assets.purgedAt),
@@ -65,21 +76,17 @@ export async function selectAssetPage(
 		const c = decodeCursor(filters.cursor);
 		where.push(sql`(${assets.createdAt}, ${assets.id}) < (${c.at}::timestamptz, ${c.id}::uuid)`);
 	}
-	const rows = await db
+	return db
 		.select({
 			asset: assets,
 			at: sql<string>`to_char(${assets.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 		})
 		.from(assets)
 		.where(and(...where))
-		.orderBy(desc(assets.createdAt), desc(assets.id))
+		// NULLS LAST as in the index (the columns are never null, but the planner matches the order
+		// literally: plain DESC means NULLS FIRST and turns every page into a scan and a sort).
+		.orderBy(sql`${assets.createdAt} desc nulls last`, sql`${assets.id} desc nulls last`)
 		.limit(filters.limit + 1);
-	const page = rows.slice(0, filters.limit);
-	const last = page.at(-1);
-	return {
-		items: page.map((r) => r.asset),
-		nextCursor: rows.length > filters.limit && last ? encodeCursor({ at: last.at, id: last.asset.id }) : null
-	};
 }
 
 /** The variants (kind and size) of some assets, by asset id. */
