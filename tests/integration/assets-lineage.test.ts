@@ -90,3 +90,26 @@ describe('lineageGraph', () => {
 		await expect(lineageGraph(t.db, mallory, a.id, 2)).rejects.toBeInstanceOf(NotFoundError);
 	});
 });
+
+describe('addLineage inside the transaction that makes the child', () => {
+	it('commits with it, and leaves nothing when it rolls back', async () => {
+		const { user } = await makeUser(t.db);
+		const parent = await makeAsset(t.db, user.id);
+		const childId = await t.db.transaction(async (tx) => {
+			const [child] = await tx.insert(assets).values({ ownerId: user.id, mediaType: 'video', mime: 'video/mp4', status: 'processing' }).returning();
+			await addLineage(tx, { childAssetId: child.id, parents: [{ assetId: parent.id, relation: 'source_image' }], operationType: 'image_to_video' });
+			return child.id;
+		});
+		expect((await lineageGraph(t.db, user, childId, 1)).edges).toHaveLength(1);
+
+		const rolledBack = await t.db
+			.transaction(async (tx) => {
+				const [child] = await tx.insert(assets).values({ ownerId: user.id, mediaType: 'video', mime: 'video/mp4', status: 'processing' }).returning();
+				await addLineage(tx, { childAssetId: child.id, parents: [{ assetId: parent.id, relation: 'source_image' }] });
+				throw new Error('provider refused');
+			})
+			.catch((e: Error) => e.message);
+		expect(rolledBack).toBe('provider refused');
+		expect((await lineageGraph(t.db, user, parent.id, 1)).nodes.map((n) => n.id).sort()).toEqual([parent.id, childId].sort());
+	});
+});

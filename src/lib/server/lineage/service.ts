@@ -4,7 +4,7 @@
  * stays acyclic and every walk ends.
  */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import { assetLineage, assets, type AssetMediaType, type AssetStatus, type User } from '../db/schema';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { findOwnAsset } from '../assets/service';
@@ -20,8 +20,11 @@ export interface LineageInput {
 
 export const MAX_LINEAGE_DEPTH = 5;
 
-/** Records that the child was made from the parents. All must be one owner's live assets. */
-export async function addLineage(db: Db, input: LineageInput): Promise<void> {
+/**
+ * Records that the child was made from the parents. All must be one owner's live assets. Pass the
+ * transaction that creates the child to record both together (this runs in a savepoint there).
+ */
+export async function addLineage(db: DbOrTx, input: LineageInput): Promise<void> {
 	if (input.parents.length === 0) return;
 	if (input.parents.some((p) => p.assetId === input.childAssetId)) {
 		throw new ValidationError('An asset cannot be its own parent.', { parents: ['An asset cannot be its own parent.'] });
