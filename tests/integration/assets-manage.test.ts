@@ -9,6 +9,7 @@ import {
 	assetStats,
 	bulkUpdateAssets,
 	getAsset,
+	lockStorageKey,
 	purgeAsset,
 	purgeExpiredTrash,
 	restoreAsset,
@@ -172,6 +173,32 @@ describe('purge', () => {
 		expect(await storage.exists(mine.storageKey!)).toBe(true);
 		await purgeAsset(t.db, storage, b, theirs.id);
 		expect(await storage.exists(mine.storageKey!)).toBe(false);
+	});
+
+	it('waits on lockStorageKey: an upload that adopts the file under the lock keeps it', async () => {
+		const { user: a } = await makeUser(t.db);
+		const { user: b } = await makeUser(t.db);
+		const bytes = randomBytes(900);
+		const mine = await makeReadyStoredAsset(t.db, storage, a.id, bytes);
+		const key = mine.storageKey!;
+		let release!: () => void;
+		const held = new Promise<void>((r) => (release = r));
+		let locked!: () => void;
+		const isLocked = new Promise<void>((r) => (locked = r));
+		// What the upload path should do: lock the key, find the file in place, point its row at it.
+		const upload = t.db.transaction(async (tx) => {
+			await lockStorageKey(tx, key);
+			locked();
+			await held;
+			await tx.insert(assets).values({ ownerId: b.id, mediaType: 'image', mime: 'image/png', status: 'processing', storageKey: key });
+		});
+		await isLocked;
+		const purge = purgeAsset(t.db, storage, a, mine.id);
+		await new Promise((r) => setTimeout(r, 100));
+		expect(await storage.exists(key)).toBe(true);
+		release();
+		await Promise.all([upload, purge]);
+		expect(await storage.exists(key)).toBe(true);
 	});
 
 	it('purges only what sat in the trash longer than the retention', async () => {
