@@ -151,6 +151,13 @@ describe('purge', () => {
 		expect(rows.filter((r) => r.purgedAt).map((r) => r.id).sort()).toEqual([...purgedIds].sort());
 	});
 
+	it('cancels an upload still in flight: the row leaves `uploading`, so completing it finds nothing to move', async () => {
+		const { user } = await makeUser(t.db);
+		const uploading = await makeAsset(t.db, user.id, { status: 'uploading', storageKey: null, sha256: null, uploadTokenHash: 'h' });
+		await purgeAsset(t.db, storage, user, uploading.id);
+		expect(await row(uploading.id)).toMatchObject({ status: 'failed', uploadTokenHash: null, errorMessage: 'Deleted before the upload finished.' });
+	});
+
 	it('never takes the counter below zero', async () => {
 		const { user } = await makeUser(t.db);
 		const asset = await makeReadyStoredAsset(t.db, storage, user.id, randomBytes(500));

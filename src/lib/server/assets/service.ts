@@ -103,7 +103,10 @@ async function purgeOne(db: Db, storage: Storage, id: string, ownerId: string | 
 			)
 			update assets a
 			set purged_at = now(), deleted_at = coalesce(a.deleted_at, now()), updated_at = now(),
-			    storage_bytes_charged = 0, upload_token_hash = null
+			    storage_bytes_charged = 0, upload_token_hash = null,
+			    -- An upload still in flight is cancelled: its completion only moves 'uploading' rows.
+			    status = case when a.status = 'uploading' then 'failed'::asset_status else a.status end,
+			    error_message = case when a.status = 'uploading' then 'Deleted before the upload finished.' else a.error_message end
 			from target
 			where a.id = target.id and a.purged_at is null
 			returning a.owner_id, target.storage_bytes_charged as released, a.storage_key`);
