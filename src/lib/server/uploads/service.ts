@@ -23,7 +23,8 @@ import { generateToken, hashToken } from '../auth/tokens';
 import { sniffFile } from '../media';
 import { enqueueIngest } from '../ingest/service';
 import type { PgBoss } from '../queue/boss';
-import { TooLargeError, type Storage } from '../storage/local';
+import { originalKey, TooLargeError, type Storage } from '../storage/local';
+import { lockStorageKey } from '../assets/service';
 import { effectiveQuotas, recordAssetUsage, tryReserveStorage, type QuotaDefaults } from '../users/quotas';
 import { clearStaged, readStaged, stageBytes, type Staged } from './staging';
 
@@ -207,12 +208,15 @@ async function finishUpload(
 		return duplicate;
 	}
 
-	// The file goes into place first, so a committed `processing` row always has its bytes.
-	const storageKey = await storage.commitOriginal(staged, kind.extension);
-	await storage.remove(`staging/${asset.id}.json`);
+	const storageKey = originalKey(staged.sha256, kind.extension);
 	const quota = effectiveQuotas(user, cfg).storageBytes;
 	try {
 		const updated = await db.transaction(async (tx) => {
+			// Under the key's lock a purge of another asset with the same bytes cannot delete the
+			// shared file between putting it in place and this row referring to it.
+			await lockStorageKey(tx, storageKey);
+			await storage.commitOriginal(staged, kind.extension);
+			await storage.remove(`staging/${asset.id}.json`);
 			if (!(await tryReserveStorage(tx, user.id, staged.size, quota))) {
 				throw new QuotaExceededError('This file would exceed your storage quota.', 413, {
 					quota: 'storage_bytes',
@@ -232,9 +236,9 @@ async function finishUpload(
 					uploadTokenHash: null,
 					updatedAt: new Date()
 				})
-				.where(and(eq(assets.id, asset.id), eq(assets.status, 'uploading')))
+				.where(and(eq(assets.id, asset.id), eq(assets.status, 'uploading'), isNull(assets.purgedAt)))
 				.returning();
-			if (!row) throw new ConflictError('This upload was completed by another request.');
+			if (!row) throw new ConflictError('This upload was completed or removed by another request.');
 			await recordAssetUsage(tx, user.id, 1, staged.size);
 			// Enqueued in the same transaction: the job exists exactly when the row says processing.
 			await enqueueIngest(boss, row.id, { tx });
@@ -260,13 +264,16 @@ async function discardUpload(db: DbOrTx, storage: Storage, assetId: string): Pro
 	await db.delete(assets).where(and(eq(assets.id, assetId), eq(assets.status, 'uploading')));
 }
 
-async function removeIfUnreferenced(db: DbOrTx, storage: Storage, storageKey: string): Promise<void> {
-	const [used] = await db
-		.select({ id: assets.id })
-		.from(assets)
-		.where(and(eq(assets.storageKey, storageKey), isNull(assets.purgedAt)))
-		.limit(1);
-	if (!used) await storage.remove(storageKey);
+async function removeIfUnreferenced(db: Db, storage: Storage, storageKey: string): Promise<void> {
+	await db.transaction(async (tx) => {
+		await lockStorageKey(tx, storageKey);
+		const [used] = await tx
+			.select({ id: assets.id })
+			.from(assets)
+			.where(and(eq(assets.storageKey, storageKey), isNull(assets.purgedAt)))
+			.limit(1);
+		if (!used) await storage.remove(storageKey);
+	});
 }
 
 /**
