@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:gallery`: the gallery list for a user with 100,000 assets (bulk-inserted, ready,
+ * two thumbnail variants each). Page 1 and page 1000 (60 per page) of
+ * `GET /api/v1/assets?limit=60&cursor=…` on the production build — HTTP latency seen by a client on
+ * a kept-alive connection, so session lookup, the page query, the variants query and JSON included —
+ * against the bare keyset query run directly with postgres.js (the same SQL, prepared), in one run.
+ * Sequential requests, medians. Targets: bare ÷ server >= 0.5 (within 2×) on both pages, and
+ * page 1000 ÷ page 1 (server) <= about 1. The ratios are printed last.
+ */
+import { eq } from 'drizzle-orm';
+import postgres from 'postgres';
+import { encodeCursor } from '../src/lib/server/assets/queries';
+import { listAssets } from '../src/lib/server/assets/service';
+import { connect } from '../src/lib/server/db/client';
+import { users } from '../src/lib/server/db/schema';
+import { ensureBuild, median, registerBenchUser, startBenchDatabase, startBenchServer } from './support';
+
+const ASSETS = Number(process.env.BENCH_ASSETS ?? 100_000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 200);
+const PER_PAGE = 60;
+const PAGE = 1000;
+
+ensureBuild();
+const database = await startBenchDatabase();
+const { userId, token } = await registerBenchUser(database.url);
+const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+const app = connect(database.url, { max: 1 });
+
+try {
+	let started = Date.now();
+	// Distinct sha256 per row, created_at one row every 7 s back from now with every tenth pair
+	// sharing a timestamp (so the id tie-break is exercised), sizes and names varied.
+	await sql`
+		insert into assets (owner_id, media_type, mime, status, sha256, file_size_bytes, width, height,
+		                    original_filename, storage_key, storage_bytes_charged, placeholder_hash, created_at, updated_at)
+		select ${userId}::uuid, 'image', 'image/jpeg', 'ready', encode(sha256(i::text::bytea), 'hex'), 500000 + i, 4000, 3000,
+		       'IMG_' || lpad(i::text, 6, '0') || '.jpg',
+		       'originals/' || encode(sha256(i::text::bytea), 'hex') || '.jpg', 500000 + i, 'mwgGBwB4h4iAeHeJiHd4eHZ3eA==',
+		       now() - ((i - i % 10 / 9) * interval '7 seconds'), now()
+		from generate_series(1, ${ASSETS}) as i`;
+	await sql`
+		insert into asset_variants (asset_id, kind, size, format, width, height, byte_size, storage_key)
+		select a.id, 'thumb', s.size, 'webp', s.size, s.size * 3 / 4, 20000, 'derived/' || a.id || '/thumb-' || s.size || '.webp'
+		from assets a cross join (values (256), (1024)) as s(size)
+		where a.owner_id = ${userId}::uuid`;
+	await sql`update users set storage_bytes_used = (select sum(storage_bytes_charged) from assets where owner_id = ${userId}::uuid) where id = ${userId}::uuid`;
+	await sql`vacuum analyze assets`;
+	await sql`vacuum analyze asset_variants`;
+	console.log(`${ASSETS} assets and ${ASSETS * 2} variants inserted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+	// Page 1000 starts after row 59,940: its cursor is that row's (created_at, id), as the API encodes it.
+	const [last] = await sql<{ at: string; id: string }[]>`
+		select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, id from assets
+		where owner_id = ${userId}::uuid
+		order by created_at desc nulls last, id desc nulls last offset ${(PAGE - 1) * PER_PAGE - 1} limit 1`;
+	const cursor1000 = encodeCursor({ at: last.at, id: last.id });
+
+	/** The list's keyset query, written by hand: the same columns, filters and order the service uses. */
+	const bare = (cursor: { at: string; id: string } | null) => sql`
+		select *, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at from assets
+		where owner_id = ${userId}::uuid and purged_at is null and deleted_at is null and status <> 'uploading'
+		${cursor ? sql`and (created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : sql``}
+		order by created_at desc nulls last, id desc nulls last limit ${PER_PAGE + 1}`;
+
+	const [user] = await app.db.select().from(users).where(eq(users.id, userId));
+	/** The service the endpoint calls, in this process: the page query, the variants query, no HTTP. */
+	const service = (cursor: string | undefined) => listAssets(app.db, user, { cursor, limit: PER_PAGE });
+
+	const server = await startBenchServer(database.url, {}, { requestLog: true });
+	const headers = { authorization: `Bearer ${token}` };
+	let requestNo = 0;
+	const requestIds: Record<string, string[]> = {};
+	const get = async (pathname: string, auth = true, series?: string) => {
+		const requestId = `bench-${++requestNo}`;
+		if (series) (requestIds[series] ??= []).push(requestId);
+		const res = await fetch(server.base + pathname, { headers: { ...(auth ? headers : {}), 'x-request-id': requestId } });
+		if (!res.ok) throw new Error(`${pathname}: ${res.status}`);
+		return res.json() as Promise<{ items?: Array<{ id: string }>; next_cursor?: string | null }>;
+	};
+	const timed = async (fn: () => Promise<unknown>) => {
+		const t = process.hrtime.bigint();
+		await fn();
+		return Number(process.hrtime.bigint() - t) / 1e6;
+	};
+
+	try {
+		// The API and the bare query agree on page 1000 before anything is timed.
+		const apiPage = await get(`/api/v1/assets?limit=${PER_PAGE}&cursor=${cursor1000}`);
+		const barePage = await bare(last);
+		if (apiPage.items?.length !== PER_PAGE || apiPage.items[0].id !== barePage[0].id) throw new Error('page 1000 differs');
+
+		const pages = {
+			'page 1': { path: `/api/v1/assets?limit=${PER_PAGE}`, cursor: null, apiCursor: undefined },
+			[`page ${PAGE}`]: { path: `/api/v1/assets?limit=${PER_PAGE}&cursor=${cursor1000}`, cursor: last, apiCursor: cursor1000 }
+		};
+		started = Date.now();
+		for (let i = 0; i < 30; i++) {
+			for (const p of Object.values(pages)) {
+				await get(p.path);
+				await bare(p.cursor);
+				await service(p.apiCursor);
+			}
+			await get('/api/v1/ping', false);
+		}
+		// Interleaved, one request at a time, so drift falls on every series alike.
+		const times: Record<string, { server: number[]; bare: number[]; service: number[] }> = {};
+		const ping: number[] = [];
+		for (const name of Object.keys(pages)) times[name] = { server: [], bare: [], service: [] };
+		for (let i = 0; i < REPEATS; i++) {
+			for (const [name, p] of Object.entries(pages)) {
+				times[name].server.push(await timed(() => get(p.path, true, name)));
+				times[name].bare.push(await timed(() => bare(p.cursor)));
+				times[name].service.push(await timed(() => service(p.apiCursor)));
+			}
+			ping.push(await timed(() => get('/api/v1/ping', false)));
+		}
+		console.log(`${REPEATS} sequential repetitions each, medians (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+		console.log(`floor: GET /api/v1/ping (no auth, no query)   ${median(ping).toFixed(2)} ms`);
+		await new Promise((r) => setTimeout(r, 300)); // the last log lines
+		const logged = (series: string) => median(requestIds[series].map((id) => server.loggedDurations.get(id) ?? NaN));
+		const summary: string[] = [];
+		for (const [name, t] of Object.entries(times)) {
+			const s = median(t.server);
+			const b = median(t.bare);
+			console.log(
+				`${name.padEnd(10)} GET /api/v1/assets: HTTP latency ${s.toFixed(2)} ms, server's logged time ${logged(name).toFixed(1)} ms` +
+					`   |   listAssets in-process ${median(t.service).toFixed(2)} ms   |   bare SQL ${b.toFixed(2)} ms`
+			);
+			summary.push(`${name} bare ÷ HTTP ${(b / s).toFixed(2)}, bare ÷ logged ${(b / logged(name)).toFixed(2)}`);
+		}
+		const p1 = median(times['page 1'].server);
+		const pN = median(times[`page ${PAGE}`].server);
+		console.log(`page ${PAGE} ${pN.toFixed(2)} ms vs page 1 ${p1.toFixed(2)} ms (server)`);
+		console.log(`ratio (page ${PAGE} ÷ page 1, server): ${(pN / p1).toFixed(2)}  (target <= ~1.0: page ${PAGE} as fast as page 1)`);
+		console.log(`ratio (bare SQL ÷ server): ${summary.join(', ')}  (target >= 0.50, i.e. within 2×)`);
+	} finally {
+		await server.stop();
+	}
+} finally {
+	await sql.end({ timeout: 5 });
+	await app.close();
+	await database.stop();
+}
