@@ -50,3 +50,13 @@ export const ProcessingUploadResponse = z
 export const PutUploadResponse = z
 	.object({ asset_id: uuid, received_bytes: z.number().int(), sha256: z.string() })
 	.meta({ id: 'PutUploadResponse' });
+
+export const ContentExistsQuery = z.object({ sha256: sha256Hex }).meta({ id: 'ContentExistsQuery' });
+
+export const ContentExistsResponse = z
+	.discriminatedUnion('exists', [
+		z.object({ exists: z.literal(false) }),
+		z.object({ exists: z.literal(true), asset_id: uuid, in_trash: z.boolean() })
+	])
+	.meta({ id: 'ContentExists' });
+export type ContentExistsResponse = z.infer<typeof ContentExistsResponse>;

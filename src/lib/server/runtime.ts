@@ -9,6 +9,7 @@ import { logger } from './logger';
 import { createBoss, ensureQueues, type PgBoss } from './queue/boss';
 import { LoginLimiter } from './auth/service';
 import { createLocalStorage, type Storage } from './storage/local';
+import { createTusUploads, type TusUploads } from './uploads/tus';
 
 interface WebRuntime {
 	database: Database;
@@ -57,3 +58,7 @@ export async function stopWebRuntime(): Promise<void> {
 
 /** What the upload paths need, gathered once per call. */
 export const uploadDeps = () => ({ db: db(), boss: boss(), storage: storage(), config: config() });
+
+let tus: TusUploads | undefined;
+/** The tus server for resumable browser uploads; one per process (its locks are in memory). */
+export const tusUploads = (): TusUploads => (tus ??= createTusUploads(uploadDeps));

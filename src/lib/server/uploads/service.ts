@@ -3,6 +3,7 @@
  * one-request multipart form. Every path ends in `finishUpload`, which stores the bytes, charges
  * the storage quota and enqueues ingest in one transaction with the asset row.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { and, eq, isNull, ne } from 'drizzle-orm';
@@ -89,6 +90,25 @@ function assertSizeAllowed(size: number, user: User, cfg: UploadConfig): void {
 			used: user.storageBytesUsed
 		});
 	}
+}
+
+/** Whether the user already has this content: the browser asks before sending a byte. */
+export async function findExistingContent(db: Db, user: User, sha256: string): Promise<DuplicateOf | null> {
+	return findDuplicate(db, user.id, sha256);
+}
+
+/**
+ * Refuses, before any byte is sent, an upload that cannot succeed: too large, over the storage
+ * quota, or into a workspace that is not the user's. The checks run again when the bytes arrive.
+ */
+export async function assertUploadAllowed(
+	db: Db,
+	user: User,
+	input: { size: number; workspaceId?: string | null },
+	cfg: UploadConfig
+): Promise<void> {
+	assertSizeAllowed(input.size, user, cfg);
+	await assertOwnWorkspace(db, user, input.workspaceId);
 }
 
 export interface InitInput {
@@ -310,4 +330,21 @@ export async function uploadFile(
 		throw err;
 	}
 	return finishUpload(deps, user, asset, staged);
+}
+
+/**
+ * A file already on this disk (a finished resumable upload) becomes an asset through the same
+ * staging and `finishUpload` as the other paths. The caller removes its file afterwards.
+ */
+export async function uploadFromFile(
+	deps: UploadDeps,
+	user: User,
+	file: { path: string; filename: string; declaredMime: string; workspaceId?: string | null }
+): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
+	return uploadFile(
+		deps,
+		user,
+		{ filename: file.filename, declaredMime: file.declaredMime, stream: fs.createReadStream(file.path) },
+		async () => ({ workspace_id: file.workspaceId ?? null })
+	);
 }
