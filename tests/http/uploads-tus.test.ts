@@ -225,6 +225,13 @@ describe('tus uploads', () => {
 		const deleted = await fetch(uploadUrl, { method: 'DELETE', headers: { authorization: `Bearer ${bob.token}`, 'tus-resumable': '1.0.0' } });
 		expect(deleted.status).toBe(404);
 		expect((await head(alice, uploadUrl)).status).toBe(200);
+
+		// Left unfinished for more than a day, it has expired: 410, and the client starts afresh.
+		const record = path.join(fsRoot, 'tus', `${uploadUrl.split('/').pop()}.json`);
+		const info = JSON.parse(fs.readFileSync(record, 'utf8')) as { creation_date: string };
+		info.creation_date = new Date(Date.now() - 25 * 3600 * 1000).toISOString();
+		fs.writeFileSync(record, JSON.stringify(info));
+		expect((await head(alice, uploadUrl)).status).toBe(410);
 	});
 
 	it('answers 401 without a session or token', async () => {

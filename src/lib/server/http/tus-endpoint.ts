@@ -14,5 +14,9 @@ export const tusEndpoint: RequestHandler = async (event) => {
 		res.headers.set('Tus-Resumable', '1.0.0');
 		return res;
 	}
-	return tusUploads().handle(event.request, { user, toResponse: (err) => errorResponse(err, event) });
+	return tusUploads().handle(event.request, {
+		user,
+		toResponse: (err) => errorResponse(err, event),
+		onSweepError: (err) => event.locals.log.warn({ err }, 'upload:tus-sweep-failed')
+	});
 };

@@ -20,6 +20,7 @@ export interface TusRequestContext {
 	user: User | null;
 	/** Maps an error to the API's JSON error response (logged as every endpoint logs it). */
 	toResponse: (err: unknown) => Response;
+	onSweepError?: (err: unknown) => void;
 }
 
 interface RequestState extends TusRequestContext {
@@ -31,11 +32,16 @@ export interface TusUploads {
 }
 
 const workspaceIdSchema = z.uuid();
+/** An upload left unfinished this long is gone (HEAD answers 410; the client starts afresh). */
+const EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** How often, at most, a request also sweeps expired uploads' files away. */
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 export function createTusUploads(deps: () => UploadDeps): TusUploads {
 	const { storage, config } = deps();
 	const directory = storage.absolutePath('tus');
-	const store = new FileStore({ directory });
+	const store = new FileStore({ directory, expirationPeriodInMilliseconds: EXPIRY_MS });
+	let lastSweep = 0;
 	// The hooks receive the Request the route handed in, so per-request state (who is asking) is
 	// keyed by it rather than smuggled through headers a client could forge.
 	const requests = new WeakMap<Request, RequestState>();
@@ -110,6 +116,11 @@ export function createTusUploads(deps: () => UploadDeps): TusUploads {
 
 	return {
 		async handle(request, context) {
+			if (Date.now() - lastSweep > SWEEP_EVERY_MS) {
+				lastSweep = Date.now();
+				// Abandoned uploads hold disk but no quota; clearing them needs no schedule of its own.
+				void server.cleanUpExpiredUploads().catch((err: unknown) => context.onSweepError?.(err));
+			}
 			const state: RequestState = { ...context };
 			requests.set(request, state);
 			const response = await server.handleWeb(request);
