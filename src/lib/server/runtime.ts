@@ -6,7 +6,7 @@ import { config } from './config';
 import { connect, type Database, type Db } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { logger } from './logger';
-import { createBoss, ensureQueues, type PgBoss } from './queue/boss';
+import { createBoss, ensureQueues, logQueueErrors, type PgBoss } from './queue/boss';
 import { LoginLimiter } from './auth/service';
 import { createLocalStorage, type Storage } from './storage/local';
 import { createTusUploads, type TusUploads } from './uploads/tus';
@@ -28,7 +28,7 @@ export async function startWebRuntime(): Promise<void> {
 	await migrateDatabase(cfg.DATABASE_URL, cfg.migrationsDir);
 	const database = connect(cfg.DATABASE_URL, { max: cfg.DB_POOL_MAX });
 	const boss = createBoss(cfg.DATABASE_URL, cfg.PGBOSS_SCHEMA, 'web');
-	boss.on('error', (err) => logger.error({ err }, 'queue:error'));
+	logQueueErrors(boss, logger);
 	await boss.start();
 	await ensureQueues(boss);
 	runtime = { database, boss, loginLimiter: new LoginLimiter(cfg) };

@@ -2,6 +2,8 @@
 import { sql } from 'drizzle-orm';
 import { fromDrizzle, PgBoss, type SendOptions } from 'pg-boss';
 import type { DbOrTx } from '../db/client';
+import { isDatabaseUnavailable } from '../db/errors';
+import type { Logger } from '../logger';
 import { jobDefinitions, jobNames, type JobName, type JobPayload } from './jobs';
 
 export type { PgBoss };
@@ -15,6 +17,18 @@ export function createBoss(url: string, schema: string, role: 'web' | 'worker'):
 		// Maintenance and cron belong to the worker; the web process only sends.
 		supervise: role === 'worker',
 		schedule: role === 'worker'
+	});
+}
+
+/**
+ * pg-boss reports its pool's errors as events. A lost connection (the database restarting or
+ * shutting down before this process) is a warning in one short line; anything else is an error.
+ */
+export function logQueueErrors(boss: PgBoss, log: Logger): void {
+	boss.on('error', (err: unknown) => {
+		const { message, code } = (err ?? {}) as { message?: string; code?: string };
+		if (isDatabaseUnavailable(err)) log.warn({ code, err_message: message }, 'queue:connection-lost');
+		else log.error({ err }, 'queue:error');
 	});
 }
 

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { Logger } from '../logger';
 import type { Storage } from '../storage/local';
-import { createBoss, ensureQueues } from '../queue/boss';
+import { createBoss, ensureQueues, logQueueErrors } from '../queue/boss';
 import { jobDefinitions, jobNames, type JobName } from '../queue/jobs';
 import { handlers, type Handler, type HandlerContext } from './handlers';
 
@@ -16,7 +16,7 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 	if (missing.length) throw new Error(`No handler registered for: ${missing.join(', ')}`);
 
 	const boss = createBoss(url, config.PGBOSS_SCHEMA, 'worker');
-	boss.on('error', (err) => log.error({ err }, 'queue:error'));
+	logQueueErrors(boss, log);
 	await boss.start();
 	await ensureQueues(boss);
 
