@@ -180,6 +180,18 @@ test('a failed asset shows its error and a Retry button', async ({ browser, requ
 	await context.close();
 });
 
+test('a file uploaded with the panel on the page joins the grid without a reload', async ({ browser, request }) => {
+	const token = await registerViaApi(request, uniqueUser('panel'));
+	const context = await contextWithSession(browser, token);
+	const page = await context.newPage();
+	await page.goto('/gallery');
+	await expect(page.getByText('No media yet')).toBeVisible();
+	await page.getByLabel('Choose files').setInputFiles({ name: 'dropped.png', mimeType: 'image/png', buffer: await png({ r: 10, g: 200, b: 90 }) });
+	await expect(tile(page, 'dropped.png')).toBeVisible({ timeout: 20_000 });
+	await expect.poll(() => loadedThumbs(page), { timeout: 20_000 }).toBe(1);
+	await context.close();
+});
+
 test('the grid keeps only the visible tiles in the DOM while scrolling through hundreds', async ({ browser, request }) => {
 	test.setTimeout(120_000);
 	const N = 240;

@@ -56,6 +56,14 @@ export class AssetFeed {
 		}
 	}
 
+	/** A new asset (just uploaded) goes first; the list is newest first. */
+	async addNew(id: string, fetcher: typeof fetch = fetch): Promise<void> {
+		if (this.indexOf(id) >= 0) return;
+		const res = await fetcher(`/api/v1/assets/${id}`, { headers: { accept: 'application/json' } });
+		if (!res.ok || this.indexOf(id) >= 0) return;
+		this.items.unshift((await res.json()) as Asset);
+	}
+
 	replace(asset: Asset) {
 		const i = this.indexOf(asset.id);
 		if (i >= 0) this.items[i] = asset;
