@@ -11,7 +11,7 @@ import { ACCEPTED_MIME_TYPES } from '../../schemas/uploads';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../db/client';
 import { uniqueViolation } from '../db/errors';
-import { assets, workspaces, type Asset, type User } from '../db/schema';
+import { assets, type Asset, type User } from '../db/schema';
 import {
 	ConflictError,
 	ForbiddenError,
@@ -23,6 +23,7 @@ import {
 import { generateToken, hashToken } from '../auth/tokens';
 import { sniffFile } from '../media';
 import { enqueueIngest } from '../ingest/service';
+import { assertOwnWorkspace } from '../workspaces/service';
 import type { PgBoss } from '../queue/boss';
 import { originalKey, TooLargeError, type Storage } from '../storage/local';
 import { lockStorageKey } from '../assets/service';
@@ -69,15 +70,6 @@ async function findDuplicate(db: DbOrTx, ownerId: string, sha256: string, except
 	return hit ? { duplicate: true, assetId: hit.id, inTrash: hit.deletedAt !== null } : null;
 }
 
-async function assertOwnWorkspace(db: DbOrTx, user: User, workspaceId: string | null | undefined): Promise<void> {
-	if (!workspaceId) return;
-	const [ws] = await db
-		.select({ id: workspaces.id })
-		.from(workspaces)
-		.where(and(eq(workspaces.id, workspaceId), eq(workspaces.ownerId, user.id)));
-	if (!ws) throw new NotFoundError('Workspace');
-}
-
 function assertSizeAllowed(size: number, user: User, cfg: UploadConfig): void {
 	if (size > maxBytes(cfg)) {
 		throw new PayloadTooLargeError(`Uploads are limited to ${cfg.MAX_UPLOAD_MB} MiB.`, { max_bytes: maxBytes(cfg) });
@@ -108,7 +100,7 @@ export async function assertUploadAllowed(
 	cfg: UploadConfig
 ): Promise<void> {
 	assertSizeAllowed(input.size, user, cfg);
-	await assertOwnWorkspace(db, user, input.workspaceId);
+	if (input.workspaceId) await assertOwnWorkspace(db, user.id, input.workspaceId);
 }
 
 export interface InitInput {
@@ -136,7 +128,7 @@ export async function initUpload(
 		if (duplicate) return duplicate;
 	}
 	assertSizeAllowed(input.size_bytes, user, cfg);
-	await assertOwnWorkspace(db, user, input.workspace_id);
+	if (input.workspace_id) await assertOwnWorkspace(db, user.id, input.workspace_id);
 
 	const uploadToken = generateToken();
 	const [asset] = await db
@@ -317,7 +309,7 @@ export async function uploadFile(
 		staged = await stageBytes(deps.storage, asset.id, file.stream, maxBytes(cfg));
 		assertSizeAllowed(staged.size, user, cfg);
 		const { workspace_id } = await fields();
-		await assertOwnWorkspace(deps.db, user, workspace_id);
+		if (workspace_id) await assertOwnWorkspace(deps.db, user.id, workspace_id);
 		await deps.db
 			.update(assets)
 			.set({ workspaceId: workspace_id ?? null, fileSizeBytes: staged.size })
