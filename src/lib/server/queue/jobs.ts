@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 const cores = os.availableParallelism();
 const assetJob = z.object({ asset_id: z.uuid() });
+const generationJob = z.object({ job_id: z.uuid() });
+const submissionJob = z.object({ submission_id: z.uuid() });
 
 interface JobDefinition {
 	payload: z.ZodType;
@@ -51,6 +53,36 @@ export const jobDefinitions = {
 		payload: z.object({}),
 		cron: '30 3 * * *',
 		retryLimit: 3,
+		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
+	},
+	// Generation (generation/): each stage is its own queue, so a slow download never holds a
+	// submit lane. Options are placeholders until the pipeline is measured (npm run bench:jobs).
+	'generation.submit': {
+		payload: generationJob,
+		retryLimit: 8,
+		work: { batchSize: 4, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 }
+	},
+	'generation.poll': {
+		payload: submissionJob,
+		retryLimit: 8,
+		work: { batchSize: 4, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 }
+	},
+	'generation.download': {
+		payload: submissionJob,
+		retryLimit: 6,
+		work: { batchSize: 2, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 }
+	},
+	/** Asks the provider to stop a running task whose job was cancelled. */
+	'generation.cancel': {
+		payload: submissionJob,
+		retryLimit: 3,
+		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
+	},
+	/** Crash repair: recount slots, re-drive jobs whose queue message was lost, prune old events. */
+	'generation.sweep': {
+		payload: z.object({}),
+		cron: '* * * * *',
+		retryLimit: 1,
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
 	}
 } satisfies Record<string, JobDefinition>;

@@ -9,6 +9,7 @@ import type { JobName, JobPayload } from '../queue/jobs';
 import type { Storage } from '../storage/local';
 import { purgeExpiredTrash } from '../assets/service';
 import { purgeExpiredSessions } from '../auth/sessions';
+import { cancelSubmission, downloadResult, pollSubmission, submitJob, sweepGeneration } from '../generation/handlers';
 import { ingestAsset } from '../ingest/service';
 import { rolloverDailyUsage } from '../users/quotas';
 
@@ -29,5 +30,10 @@ export const handlers: { [N in JobName]: Handler<N> } = {
 	'assets.ingest': async ({ asset_id }, ctx) => ingestAsset(ctx, asset_id),
 	'assets.reprocess': async ({ asset_id }, ctx) => ingestAsset(ctx, asset_id, { reprocess: true }),
 	// The purge itself (files, storage counter) is the asset service's; the worker only schedules it.
-	'assets.purge-trash': async (_payload, { db, storage, config }) => purgeExpiredTrash(db, storage, config.TRASH_DAYS)
+	'assets.purge-trash': async (_payload, { db, storage, config }) => purgeExpiredTrash(db, storage, config.TRASH_DAYS),
+	'generation.submit': async ({ job_id }, ctx) => submitJob(ctx, job_id),
+	'generation.poll': async ({ submission_id }, ctx) => pollSubmission(ctx, submission_id),
+	'generation.download': async ({ submission_id }, ctx) => downloadResult(ctx, submission_id),
+	'generation.cancel': async ({ submission_id }, ctx) => cancelSubmission(ctx, submission_id),
+	'generation.sweep': async (_payload, ctx) => sweepGeneration(ctx)
 };
