@@ -15,7 +15,8 @@ export interface AppServer {
 }
 
 export async function startAppServer(databaseUrl: string, env: Record<string, string> = {}): Promise<AppServer> {
-	const entry = path.resolve('build/index.js');
+	// BUILD_DIR lets parallel work test its own copy of the build while someone else rebuilds.
+	const entry = path.resolve(process.env.BUILD_DIR ?? 'build', 'index.js');
 	if (!fs.existsSync(entry)) throw new Error('No production build: run `npm run build` before the HTTP tests.');
 	const port = await freePort();
 	let output = '';
