@@ -1,10 +1,13 @@
 /**
  * Demo data for a fresh embedded database, so a first start shows the app with something in it:
  * an administrator with a personal API token, and a regular user for the Users page to manage.
+ * The administrator's gallery holds a few generated images and a short video, uploaded through the
+ * upload service (so the worker ingests them like any upload), in two workspaces, one in the trash.
  * Never runs against DATABASE_URL (the start script only calls it for the embedded server).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config';
 import { connect } from '../db/client';
@@ -12,6 +15,14 @@ import { registerUser } from '../auth/service';
 import { createApiToken } from '../auth/api-tokens';
 import { invalidateSession } from '../auth/sessions';
 import { countUsers } from '../users/service';
+import type { Db } from '../db/client';
+import type { User } from '../db/schema';
+import { resolveFfmpegPath, writeDemoMedia } from '../media';
+import { createBoss, ensureQueues } from '../queue/boss';
+import { createLocalStorage } from '../storage/local';
+import { uploadFromFile } from '../uploads/service';
+import { createWorkspace } from '../workspaces/service';
+import { trashAsset } from '../assets/service';
 
 export const DEMO_EMAIL = 'demo@pixsim7.local';
 export const DEMO_MEMBER_EMAIL = 'alex@pixsim7.local';
@@ -36,6 +47,7 @@ export async function seedDemo(url: string, cfg: Config): Promise<DemoCredential
 		await invalidateSession(database.db, admin.session.id);
 		await invalidateSession(database.db, member.session.id);
 		await createApiToken(database.db, admin.user.id, { name: 'demo script' });
+		await seedDemoMedia(database.db, url, cfg, admin.user);
 
 		const credentialsFile = path.join(cfg.dataDir, 'demo-credentials.txt');
 		fs.mkdirSync(cfg.dataDir, { recursive: true });
@@ -47,5 +59,40 @@ export async function seedDemo(url: string, cfg: Config): Promise<DemoCredential
 		return { email: DEMO_EMAIL, memberEmail: DEMO_MEMBER_EMAIL, password, credentialsFile };
 	} finally {
 		await database.close();
+	}
+}
+
+/** Which workspace each demo file lands in (by filename); the rest stay outside any workspace. */
+const DEMO_WORKSPACES = [
+	{ name: 'Travel', description: 'Landscapes for the travel reel', files: ['sunrise-over-the-bay.jpg', 'desert-panorama.webp', 'lighthouse-tall.jpg'] },
+	{ name: 'Motion tests', description: 'Clips and stills for video experiments', files: ['test-pattern.mp4', 'night-city.jpg'] }
+];
+/** One asset starts in the trash, so the trash view has something to restore. */
+const DEMO_TRASHED = 'forest-floor.png';
+
+async function seedDemoMedia(db: Db, url: string, cfg: Config, user: User): Promise<void> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixsim7-demo-media-'));
+	// Only sends: the worker, started next, does the ingest.
+	const boss = createBoss(url, cfg.PGBOSS_SCHEMA, 'web');
+	try {
+		const [files] = await Promise.all([writeDemoMedia(dir, resolveFfmpegPath(cfg.FFMPEG_PATH)), boss.start().then(() => ensureQueues(boss))]);
+		const workspaceOf = new Map<string, string>();
+		for (const spec of DEMO_WORKSPACES) {
+			const workspace = await createWorkspace(db, user, { name: spec.name, description: spec.description });
+			for (const file of spec.files) workspaceOf.set(file, workspace.id);
+		}
+		const deps = { db, boss, storage: createLocalStorage(cfg.mediaRoot), config: cfg };
+		for (const file of files) {
+			const result = await uploadFromFile(deps, user, {
+				path: file.path,
+				filename: file.filename,
+				declaredMime: file.mime,
+				workspaceId: workspaceOf.get(file.filename) ?? null
+			});
+			if (file.filename === DEMO_TRASHED && !result.duplicate) await trashAsset(db, user, result.asset.id);
+		}
+	} finally {
+		await boss.stop({ graceful: false, timeout: 5000 }).catch(() => {});
+		fs.rmSync(dir, { recursive: true, force: true });
 	}
 }

@@ -10,6 +10,7 @@ import { extractFrame, posterTime, probeVideo } from './video';
 
 export { MediaContentError } from './errors';
 export { resolveFfmpegPath } from './ffmpeg';
+export { writeDemoMedia, type DemoFile } from './demo';
 export { MAX_INPUT_PIXELS, type RenderedImage } from './image';
 export { sniffContent, sniffFile, SNIFF_BYTES, type SniffedType } from './sniff';
 
