@@ -55,6 +55,13 @@ const configSchema = z.object({
 	/** ffmpeg binary; default: the one inside @ffmpeg-installer/ffmpeg. */
 	FFMPEG_PATH: z.string().min(1).optional(),
 
+	/** Pixverse platform API (v2); other regional hosts exist, and tests point it at a stand-in. */
+	PIXVERSE_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://app-api.pixverse.ai/openapi/v2'),
+	/** Longest wait for one Pixverse API answer. */
+	PIXVERSE_TIMEOUT_MS: int(30_000, 100, 600_000),
+	/** How often a running Pixverse task is polled. */
+	PIXVERSE_POLL_MS: int(5000, 10, 600_000),
+
 	/** Demo user's password on the embedded database; unset: a random one, printed once. */
 	DEMO_PASSWORD: z.string().min(8).optional()
 });

@@ -2,9 +2,10 @@
  * Every provider PixSim7 can use, by id. Adding a provider is one line here plus its folder.
  */
 import { NotFoundError } from '../errors';
+import { pixverse } from './pixverse';
 import type { OperationType, Provider } from './types';
 
-const providers: Provider[] = [];
+const providers: Provider[] = [pixverse];
 
 export function listProviders(): readonly Provider[] {
 	return providers;
