@@ -155,8 +155,30 @@ describe('uploads', () => {
 
 	it('sends a video to /media/upload and answers its media_id', async () => {
 		const upload = await provider.uploadAsset(accountA, { assetId: randomUUID(), path: videoFile, mime: 'video/mp4', mediaType: 'video' });
-		expect(upload.providerUploadId).toMatch(/^\d+$/);
+		// Kept as media:<id>, so an image slot can tell a video's id from an image's.
+		expect(upload.providerUploadId).toBe(`media:${(lastRequest().answer as { Resp: { media_id: number } }).Resp.media_id}`);
 		expect(lastRequest()).toMatchObject({ path: '/media/upload', body: { files: { file: { type: 'video/mp4', size: fs.statSync(videoFile).size } } } });
+	});
+
+	it('refuses a video where an image belongs and an image where a video belongs, as request errors', async () => {
+		const [still, clip] = [randomUUID(), randomUUID()];
+		const uploads = {
+			...(await uploadImages(accountA, still)),
+			[clip]: (await provider.uploadAsset(accountA, { assetId: clip, path: videoFile, mime: 'video/mp4', mediaType: 'video' })).providerUploadId
+		};
+		const wrongImage = () => provider.mapParameters('image_to_video', parse('image_to_video', { prompt: 'x', image_asset_id: clip }), uploads);
+		expect(wrongImage).toThrow(ProviderError);
+		expect(wrongImage).toThrow(/image_asset_id needs an image/);
+		const wrongVideo = () => provider.mapParameters('video_extend', parse('video_extend', { prompt: 'x', video_asset_id: still }), uploads);
+		expect(wrongVideo).toThrow(/video_asset_id needs a video/);
+		const thrown = (() => {
+			try {
+				wrongVideo();
+			} catch (err) {
+				return err;
+			}
+		})();
+		expect(provider.classifyError(thrown)).toBe('request');
 	});
 
 	it('refuses an image over 20 MB itself, as a request error, without sending it', async () => {
@@ -254,7 +276,7 @@ describe('the five operations', () => {
 		const mapped = provider.mapParameters('video_extend', parse('video_extend', { prompt: 'keep going', video_asset_id: assetId }), { [assetId]: providerUploadId });
 		const { taskId } = await provider.submit(accountA, 'video_extend', mapped);
 		expect(lastRequest()).toMatchObject({ path: '/video/extend/generate' });
-		expect(lastRequest().body).toEqual({ prompt: 'keep going', model: 'v4.5', duration: 5, quality: '540p', video_media_id: Number(providerUploadId) });
+		expect(lastRequest().body).toEqual({ prompt: 'keep going', model: 'v4.5', duration: 5, quality: '540p', video_media_id: Number(providerUploadId.slice('media:'.length)) });
 		expect((await poll(accountA, taskId)).at(-1)!.state).toBe('succeeded');
 		expect(provider.inputAssets('video_extend', { video_asset_id: assetId })).toEqual([{ assetId, relation: 'source_video' }]);
 	});
@@ -441,6 +463,45 @@ describe('transport failures are transient', () => {
 		expect(await caught(provider.openResult(accountA, `${px.origin}/files/1.mp4`))).toMatchObject({ cls: 'transient', details: { code: 'http_404' } });
 		px.script({ path: '/files/', drop: true, times: 1 });
 		expect((await caught(provider.openResult(accountA, `${px.origin}/files/1.mp4`))).cls).toBe('transient');
+	});
+});
+
+describe('stand-in behaviours the pipeline tests rely on', () => {
+	const submitText = (account: AccountContext) =>
+		provider.submit(account, 'text_to_video', provider.mapParameters('text_to_video', parse('text_to_video', { prompt: 'x' }), {}));
+
+	it('forgetUploads makes cached ids stale (400032), and a fresh upload works again', async () => {
+		const assetId = randomUUID();
+		const uploads = await uploadImages(accountA, assetId);
+		const params = parse('image_to_video', { prompt: 'x', image_asset_id: assetId });
+		px.forgetUploads('A');
+		expect(await caught(provider.submit(accountA, 'image_to_video', provider.mapParameters('image_to_video', params, uploads)))).toMatchObject({
+			details: { staleUpload: true }
+		});
+		const fresh = await uploadImages(accountA, assetId);
+		await expect(provider.submit(accountA, 'image_to_video', provider.mapParameters('image_to_video', params, fresh))).resolves.toBeTruthy();
+	});
+
+	it('a concurrency limit per key answers 500044 until a video finishes', async () => {
+		const limited = await startPixverseStandin({ keys: { A: keyA, B: keyB }, concurrency: 1, statuses: [5, 1], resultFile: videoFile });
+		try {
+			const p = createPixverseProvider({ baseUrl: limited.url, timeoutMs: 400, pollIntervalMs: 10 });
+			const text = (account: AccountContext) => p.submit(account, 'text_to_video', { prompt: 'x', model: 'v4.5', duration: 5, quality: '540p' });
+			const { taskId } = await text(accountA);
+			expect(await caught(text(accountA))).toMatchObject({ cls: 'account', details: { code: 500044 } });
+			await expect(text(accountB)).resolves.toBeTruthy(); // another key has its own limit
+			expect((await p.checkStatus(accountA, taskId)).state).toBe('running');
+			expect((await p.checkStatus(accountA, taskId)).state).toBe('succeeded');
+			await expect(text(accountA)).resolves.toBeTruthy();
+		} finally {
+			await limited.stop();
+		}
+	});
+
+	it('instant success with statuses [1]', async () => {
+		px.script({ key: 'B', statuses: [1] });
+		const { taskId } = await submitText(accountB);
+		expect((await provider.checkStatus(accountB, taskId)).state).toBe('succeeded');
 	});
 });
 

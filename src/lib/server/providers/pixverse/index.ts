@@ -69,11 +69,24 @@ function commonFields(p: TextToVideoParams | ImageToVideoParams | TransitionPara
 	return fields;
 }
 
-/** Pixverse wants its ids as integers; the upload cache keeps them as text. */
-function uploadId(uploads: InputUploads, assetId: string): number {
+/**
+ * Video uploads are cached as "media:<media_id>", image uploads as the bare img_id: the two are
+ * different id spaces at Pixverse, and the prefix lets a slot that needs an image refuse a video
+ * (and the other way round) instead of sending an id Pixverse would reject as invalid.
+ */
+const mediaPrefix = 'media:';
+
+/** The upload id for an input, as the integer Pixverse wants, checked against the kind the field needs. */
+function uploadId(uploads: InputUploads, assetId: string, field: string, kind: 'image' | 'video'): number {
 	const id = uploads[assetId];
 	if (id === undefined) throw new Error(`No Pixverse upload for input asset ${assetId}`);
-	const numeric = Number(id);
+	const isVideo = id.startsWith(mediaPrefix);
+	if ((kind === 'video') !== isVideo) {
+		throw new ProviderError('request', `${field} needs ${kind === 'image' ? 'an image' : 'a video'}; asset ${assetId} is ${isVideo ? 'a video' : 'an image'}`, {
+			code: 'wrong_media_type'
+		});
+	}
+	const numeric = Number(isVideo ? id.slice(mediaPrefix.length) : id);
 	if (!Number.isSafeInteger(numeric)) throw new Error(`Pixverse upload id "${id}" for asset ${assetId} is not an integer`);
 	return numeric;
 }
@@ -84,21 +97,25 @@ export function mapPixverseParameters(operation: OperationType, params: Record<s
 			return commonFields(paramsSchemas.text_to_video.parse(params));
 		case 'image_to_video': {
 			const p = paramsSchemas.image_to_video.parse(params);
-			return { ...commonFields(p), img_id: uploadId(uploads, p.image_asset_id) };
+			return { ...commonFields(p), img_id: uploadId(uploads, p.image_asset_id, 'image_asset_id', 'image') };
 		}
 		case 'video_transition': {
 			const p = paramsSchemas.video_transition.parse(params);
-			return { ...commonFields(p), first_frame_img: uploadId(uploads, p.first_asset_id), last_frame_img: uploadId(uploads, p.last_asset_id) };
+			return {
+				...commonFields(p),
+				first_frame_img: uploadId(uploads, p.first_asset_id, 'first_asset_id', 'image'),
+				last_frame_img: uploadId(uploads, p.last_asset_id, 'last_asset_id', 'image')
+			};
 		}
 		case 'video_extend': {
 			const p = paramsSchemas.video_extend.parse(params);
-			return { ...commonFields(p), video_media_id: uploadId(uploads, p.video_asset_id) };
+			return { ...commonFields(p), video_media_id: uploadId(uploads, p.video_asset_id, 'video_asset_id', 'video') };
 		}
 		case 'fusion': {
 			const p = paramsSchemas.fusion.parse(params);
 			const image_references = p.image_asset_ids.map((assetId, i) => ({
 				type: p.image_references?.[i]?.type ?? 'subject',
-				img_id: uploadId(uploads, assetId),
+				img_id: uploadId(uploads, assetId, 'image_asset_ids', 'image'),
 				ref_name: p.image_references?.[i]?.ref_name ?? `ref${i + 1}`
 			}));
 			return { ...commonFields(p), image_references };
@@ -214,7 +231,7 @@ export function createPixverseProvider(settings: PixverseSettings | (() => Pixve
 			}
 			form.append('file', await openAsBlob(file.path, { type: file.mime }), name);
 			const envelope = await callPixverse(current(), account, { method: 'POST', path: '/media/upload', form });
-			return { providerUploadId: idFrom(envelope.Resp, 'media_id', envelope), expiresAt: null };
+			return { providerUploadId: mediaPrefix + idFrom(envelope.Resp, 'media_id', envelope), expiresAt: null };
 		},
 
 		async openResult(_account: AccountContext, url: string): Promise<Readable> {
