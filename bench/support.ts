@@ -11,10 +11,15 @@ import { connect } from '../src/lib/server/db/client';
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../src/lib/server/db/embedded';
 import { migrateDatabase } from '../src/lib/server/db/migrate';
 import { registerUser } from '../src/lib/server/auth/service';
+import { TEST_CREDENTIALS_KEY } from '../tests/support/accounts';
+
+/** The build under test: BUILD_DIR (a private copy while others rebuild `build/`), else `build`. */
+const serverEntry = path.join(process.env.BUILD_DIR ?? 'build', 'index.js');
 
 /** Builds the app when there is no build yet, or when BENCH_BUILD=1. */
 export function ensureBuild(): void {
-	if (!fs.existsSync('build/index.js') || process.env.BENCH_BUILD === '1') {
+	if (!fs.existsSync(serverEntry) || process.env.BENCH_BUILD === '1') {
+		if (process.env.BUILD_DIR) throw new Error(`${serverEntry} is missing: build it first`);
 		console.log('building the production app...');
 		if (spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 	}
@@ -75,7 +80,7 @@ export interface BenchServer {
 }
 
 /**
- * Starts `build/index.js` as in production. BENCH_PROFILE=dir writes its V8 CPU profile there
+ * Starts `build/index.js` (or BUILD_DIR's) as in production. BENCH_PROFILE=dir writes its V8 CPU profile there
  * (open it in Chrome DevTools).
  */
 export async function startBenchServer(
@@ -85,7 +90,7 @@ export async function startBenchServer(
 ): Promise<BenchServer> {
 	const port = await freePort();
 	const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-	const server = spawn(process.execPath, [...profile, 'build/index.js'], {
+	const server = spawn(process.execPath, [...profile, serverEntry], {
 		env: {
 			...process.env,
 			NODE_ENV: 'production',
@@ -93,6 +98,8 @@ export async function startBenchServer(
 			PORT: String(port),
 			HOST: '127.0.0.1',
 			LOG_LEVEL: 'info',
+			// Production requires one; the tests' fixed key, as the worker started by a bench has it.
+			CREDENTIALS_KEY: TEST_CREDENTIALS_KEY,
 			...env
 		},
 		// The server logs every request, as in production; its lines go nowhere (or to the duration

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { AssetDetailJson, AssetJson, AssetPage, AssetStats, BulkAssetResult, LineageGraphJson } from '../../src/lib/schemas/assets';
 import { WorkspaceJson } from '../../src/lib/schemas/workspaces';
 import { MeResponse } from '../../src/lib/schemas/users';
-import { assets, assetVariants, users } from '../../src/lib/server/db/schema';
+import { assets, assetVariants, jobs, users } from '../../src/lib/server/db/schema';
 import { addLineage } from '../../src/lib/server/lineage/service';
 import { createLocalStorage, type Storage } from '../../src/lib/server/storage/local';
 import { makeAsset, makeReadyStoredAsset, makeThumb } from '../support/asset-rows';
@@ -108,6 +108,26 @@ describe('GET /api/v1/assets', () => {
 		expect(await ids('q=%25')).toEqual([]);
 		expect(await ids('trash=true')).toEqual([made[7].id]);
 		expect(await ids('media_type=image&status=ready&limit=2')).toEqual([made[4].id, made[3].id]);
+	});
+
+	it('shows where a generated asset came from (provider, job, operation) and finds it by its prompt', async () => {
+		const [job] = await t.db
+			.insert(jobs)
+			.values({ ownerId: user.id, operationType: 'text_to_video', providerId: 'pixverse', params: {}, prompt: 'Lanterns drifting over a lake' })
+			.returning();
+		const generated = await makeAsset(t.db, user.id, { providerId: 'pixverse', providerAssetId: 'px-lanterns', sourceJobId: job.id, originalFilename: null });
+		try {
+			const as = api.as(user.token);
+			const page = parseBody(AssetPage, await as.get('/api/v1/assets?q=drifting%20over'));
+			expect(page.items.map((i) => [i.id, i.provider_id, i.source_job_id, i.operation_type])).toEqual([
+				[generated.id, 'pixverse', job.id, 'text_to_video']
+			]);
+			const detail = parseBody(AssetDetailJson, await as.get(`/api/v1/assets/${generated.id}`));
+			expect(detail).toMatchObject({ provider_id: 'pixverse', source_job_id: job.id, operation_type: 'text_to_video' });
+			expect(parseBody(AssetDetailJson, await as.get(`/api/v1/assets/${made[0].id}`)).operation_type).toBeNull();
+		} finally {
+			await t.db.delete(assets).where(eq(assets.id, generated.id));
+		}
 	});
 
 	it('answers 400 for bad query values and a forged cursor', async () => {

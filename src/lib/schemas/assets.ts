@@ -24,7 +24,8 @@ export const AssetJson = z
 		provider_account_id: uuid.nullable(),
 		remote_url: z.string().nullable(),
 		sync_status: AssetSyncStatus.nullable(),
-		source_job_id: uuid.nullable(),
+		source_job_id: uuid.nullable().describe('The generation job that made this asset; null for uploads'),
+		operation_type: z.string().nullable().describe("That job's operation (e.g. text_to_video); null for uploads"),
 		placeholder_hash: z.string().nullable().describe('Thumbhash (base64) for an instant placeholder'),
 		created_at: isoDate,
 		updated_at: isoDate,
@@ -51,7 +52,7 @@ export const ListAssetsQuery = z.object({
 	workspace_id: uuid.optional(),
 	status: AssetStatus.optional().describe('Without it, uploads still in progress are left out'),
 	provider_id: z.string().trim().min(1).max(100).optional(),
-	q: z.string().trim().max(200).optional().describe('Searches original filenames (case-insensitive substring)'),
+	q: z.string().trim().max(200).optional().describe('Searches original filenames and the prompts of the jobs that generated assets (case-insensitive substring)'),
 	trash: queryBool.describe('true: the trash view (only trashed assets)'),
 	cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
 	limit: z.coerce.number().int().min(1).max(200).default(60)

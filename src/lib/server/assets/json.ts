@@ -1,5 +1,5 @@
 /** Assets as the JSON API and the pages see them: snake_case, URLs instead of storage keys. */
-import type { Asset, AssetVariant } from '../db/schema';
+import type { Asset, AssetVariant, OperationType } from '../db/schema';
 
 export type VariantRef = Pick<AssetVariant, 'kind' | 'size'>;
 
@@ -20,7 +20,8 @@ export function variantUrls(asset: Pick<Asset, 'id' | 'status'>, variants: Varia
 	return { thumbnails, poster };
 }
 
-export function assetJson(asset: Asset, variants: VariantRef[]) {
+/** `operationType` is that of the job that generated the asset (null for uploads). */
+export function assetJson(asset: Asset, variants: VariantRef[], operationType: OperationType | null = null) {
 	return {
 		id: asset.id,
 		workspace_id: asset.workspaceId,
@@ -40,6 +41,7 @@ export function assetJson(asset: Asset, variants: VariantRef[]) {
 		remote_url: asset.remoteUrl,
 		sync_status: asset.syncStatus,
 		source_job_id: asset.sourceJobId,
+		operation_type: operationType,
 		placeholder_hash: asset.placeholderHash,
 		created_at: asset.createdAt.toISOString(),
 		updated_at: asset.updatedAt.toISOString(),
@@ -51,6 +53,11 @@ export function assetJson(asset: Asset, variants: VariantRef[]) {
 	};
 }
 
-export function assetDetailJson(asset: Asset, variants: VariantRef[], lineage: { parents: number; children: number }) {
-	return { ...assetJson(asset, variants), lineage };
+export function assetDetailJson(
+	asset: Asset,
+	variants: VariantRef[],
+	lineage: { parents: number; children: number },
+	operationType: OperationType | null = null
+) {
+	return { ...assetJson(asset, variants, operationType), lineage };
 }

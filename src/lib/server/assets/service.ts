@@ -4,13 +4,13 @@
  */
 import { and, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client';
-import { assets, assetVariants, type Asset, type AssetVariant, type User } from '../db/schema';
+import { assets, assetVariants, type Asset, type AssetVariant, type OperationType, type User } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { logger } from '../logger';
 import type { Storage } from '../storage/local';
 import { releaseStorage } from '../users/quotas';
 import { assertOwnWorkspace } from '../workspaces/service';
-import { selectAssetPage, variantsOf, type AssetFilters } from './queries';
+import { selectAssetPage, variantsOf, type AssetFilters, type AssetListRow } from './queries';
 import type { VariantRef } from './json';
 
 export type { AssetFilters } from './queries';
@@ -24,14 +24,9 @@ export async function listAssets(
 	db: DbOrTx,
 	user: User,
 	filters: AssetFilters
-): Promise<{ items: AssetWithVariants[]; nextCursor: string | null }> {
+): Promise<{ items: AssetListRow[]; nextCursor: string | null }> {
 	if (filters.workspaceId) await assertOwnWorkspace(db, user.id, filters.workspaceId);
-	const page = await selectAssetPage(db, user.id, filters);
-	const variants = await variantsOf(
-		db,
-		page.items.filter((a) => a.status === 'ready').map((a) => a.id)
-	);
-	return { items: page.items.map((asset) => ({ asset, variants: variants.get(asset.id) ?? [] })), nextCursor: page.nextCursor };
+	return selectAssetPage(db, user.id, filters);
 }
 
 /** One of the user's assets, trashed or not; purged assets are gone. */
@@ -48,18 +43,24 @@ export async function getAsset(
 	db: DbOrTx,
 	user: User,
 	id: string
-): Promise<AssetWithVariants & { lineage: { parents: number; children: number } }> {
+): Promise<AssetWithVariants & { lineage: { parents: number; children: number }; operationType: OperationType | null }> {
 	const asset = await findOwnAsset(db, user, id);
-	const [variants, [lineage]] = await Promise.all([
+	const [variants, [counts]] = await Promise.all([
 		variantsOf(db, [id]),
-		db.execute<{ parents: number; children: number }>(sql`
+		db.execute<{ parents: number; children: number; operation_type: OperationType | null }>(sql`
 			select
 				(select count(*) from asset_lineage l join assets p on p.id = l.parent_asset_id
 				  where l.child_asset_id = ${id}::uuid and p.purged_at is null)::int as parents,
 				(select count(*) from asset_lineage l join assets c on c.id = l.child_asset_id
-				  where l.parent_asset_id = ${id}::uuid and c.purged_at is null)::int as children`)
+				  where l.parent_asset_id = ${id}::uuid and c.purged_at is null)::int as children,
+				(select operation_type from jobs where id = ${asset.sourceJobId}::uuid) as operation_type`)
 	]);
-	return { asset, variants: variants.get(id) ?? [], lineage: { parents: lineage.parents, children: lineage.children } };
+	return {
+		asset,
+		variants: variants.get(id) ?? [],
+		lineage: { parents: counts.parents, children: counts.children },
+		operationType: counts.operation_type
+	};
 }
 
 /** Moves an asset to the trash (idempotent: trashing a trashed asset keeps its date). */

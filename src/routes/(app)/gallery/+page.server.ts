@@ -28,7 +28,7 @@ export const load = async (event) => {
 		limit: query.limit
 	});
 	return {
-		items: page.items.map((i) => assetJson(i.asset, i.variants)),
+		items: page.items.map((i) => assetJson(i.asset, i.variants, i.operationType)),
 		nextCursor: page.nextCursor,
 		workspaces: workspaces.map(workspaceJson),
 		filters: {

@@ -28,5 +28,5 @@ export const GET = endpoint(_operations.GET, async ({ user, query }) => {
 		cursor: query.cursor,
 		limit: query.limit
 	});
-	return { items: page.items.map((i) => assetJson(i.asset, i.variants)), next_cursor: page.nextCursor };
+	return { items: page.items.map((i) => assetJson(i.asset, i.variants, i.operationType)), next_cursor: page.nextCursor };
 });

@@ -30,8 +30,8 @@ export const _operations = {
 };
 
 export const GET = endpoint(_operations.GET, async ({ user, params }) => {
-	const { asset, variants, lineage } = await getAsset(db(), user, params.id);
-	return assetDetailJson(asset, variants, lineage);
+	const { asset, variants, lineage, operationType } = await getAsset(db(), user, params.id);
+	return assetDetailJson(asset, variants, lineage, operationType);
 });
 
 export const DELETE = endpoint(_operations.DELETE, async ({ user, params, query, event }) => {
