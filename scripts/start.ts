@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadOrCreateDevCredentialsKey } from '../src/lib/server/accounts/crypto';
 import { loadConfig, ConfigError, type Config } from '../src/lib/server/config';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/lib/server/db/embedded';
 import { migrateDatabase } from '../src/lib/server/db/migrate';
@@ -108,7 +109,18 @@ const origin = process.env.ORIGIN || address;
 // adapter-node refuses bodies over 512 KB by default; uploads stream to disk and the app enforces
 // MAX_UPLOAD_MB itself.
 const bodySizeLimit = process.env.BODY_SIZE_LIMIT ?? 'Infinity';
-const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: port, HOST: host, ORIGIN: origin, BODY_SIZE_LIMIT: bodySizeLimit };
+// Web runs as production, which requires CREDENTIALS_KEY; unset, this machine's key is made once in
+// DATA_DIR/credentials.key and both processes get the same one.
+const credentialsKey = cfg.CREDENTIALS_KEY ?? loadOrCreateDevCredentialsKey(cfg.dataDir);
+const env = {
+	...process.env,
+	DATABASE_URL: databaseUrl,
+	PORT: port,
+	HOST: host,
+	ORIGIN: origin,
+	BODY_SIZE_LIMIT: bodySizeLimit,
+	CREDENTIALS_KEY: credentialsKey
+};
 
 function run(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}): void {
 	const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, ...extraEnv } });

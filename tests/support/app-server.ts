@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/lib/server/db/embedded';
+import { TEST_CREDENTIALS_KEY } from './accounts';
 
 export interface AppServer {
 	url: string;
@@ -30,6 +31,8 @@ export async function startAppServer(databaseUrl: string, env: Record<string, st
 			ORIGIN: `http://127.0.0.1:${port}`,
 			LOG_LEVEL: 'info',
 			BODY_SIZE_LIMIT: 'Infinity',
+			// Production requires a key; the fixed test key lets a test decrypt what the server stored.
+			CREDENTIALS_KEY: TEST_CREDENTIALS_KEY,
 			...env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']

@@ -1,6 +1,7 @@
 /** Runs the real worker entry (`tsx src/worker.ts`) as a child process, as `npm run worker` does. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { TEST_CREDENTIALS_KEY } from './accounts';
 
 export interface WorkerProcess {
 	/** stdout: the worker's JSON log. */
@@ -18,7 +19,8 @@ export function startWorkerProcess(env: Record<string, string>, cwd = process.cw
 	let stderr = '';
 	const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/worker.ts')], {
 		cwd,
-		env: { ...process.env, LOG_LEVEL: 'info', ...env },
+		// The same credentials key as the test and its app server, whatever DATA_DIR holds.
+		env: { ...process.env, LOG_LEVEL: 'info', CREDENTIALS_KEY: TEST_CREDENTIALS_KEY, ...env },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	child.stdout.on('data', (d) => (stdout += d));

@@ -40,6 +40,12 @@ const configSchema = z.object({
 		.default('pgboss'),
 	/** Seconds the worker waits for running handlers on SIGTERM before it stops anyway. */
 	WORKER_SHUTDOWN_SECONDS: int(20, 1, 600),
+	/** Generation: first backoff after a transient provider failure (doubling each time). */
+	GENERATION_RETRY_BASE_MS: int(2000, 10, 600_000),
+	/** Generation: transient failures a job survives before it fails with error_class transient. */
+	GENERATION_TRANSIENT_RETRIES: int(4, 0, 50),
+	/** Generation: longest wait before a job that found no free account looks again. */
+	GENERATION_WAIT_MAX_MS: int(30_000, 100, 600_000),
 
 	/** Where media files live. Default: DATA_DIR/media. */
 	FS_ROOT: z.string().min(1).optional(),
@@ -55,6 +61,11 @@ const configSchema = z.object({
 	/** ffmpeg binary; default: the one inside @ffmpeg-installer/ffmpeg. */
 	FFMPEG_PATH: z.string().min(1).optional(),
 
+	/** The local renderer's folder (tasks, inputs, results). Default: DATA_DIR/local-provider. */
+	LOCAL_PROVIDER_DIR: z.string().min(1).optional(),
+	/** How long a local task reports "running" before it renders (3 s shows the live UI; tests use 0). */
+	LOCAL_PROVIDER_DELAY_MS: int(3000, 0, 600_000),
+
 	/** Pixverse platform API (v2); other regional hosts exist, and tests point it at a stand-in. */
 	PIXVERSE_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://app-api.pixverse.ai/openapi/v2'),
 	/** Longest wait for one Pixverse API answer. */
@@ -63,7 +74,22 @@ const configSchema = z.object({
 	PIXVERSE_POLL_MS: int(5000, 10, 600_000),
 
 	/** Demo user's password on the embedded database; unset: a random one, printed once. */
-	DEMO_PASSWORD: z.string().min(8).optional()
+	DEMO_PASSWORD: z.string().min(8).optional(),
+
+	/**
+	 * AES-256-GCM key for provider credentials at rest: base64 of 32 random bytes. Required in
+	 * production; elsewhere, when unset, accounts/crypto.ts keeps one in DATA_DIR/credentials.key.
+	 */
+	CREDENTIALS_KEY: z
+		.string()
+		.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be base64 of 32 bytes, e.g. the output of `openssl rand -base64 32`')
+		.optional(),
+	/** Account-class failures within the window that put an account in cooldown. */
+	ACCOUNT_FAILURES_BEFORE_COOLDOWN: int(3, 1),
+	ACCOUNT_FAILURE_WINDOW_SECONDS: int(60, 1),
+	ACCOUNT_COOLDOWN_SECONDS: int(300, 1),
+	/** Jobs the local renderer runs at once (its shared pseudo-account's concurrency slots). */
+	LOCAL_PROVIDER_SLOTS: int(4, 1, 64)
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -72,6 +98,8 @@ export type Config = z.infer<typeof configSchema> & {
 	migrationsDir: string;
 	/** FS_ROOT resolved, defaulting to DATA_DIR/media. */
 	mediaRoot: string;
+	/** LOCAL_PROVIDER_DIR resolved, defaulting to DATA_DIR/local-provider. */
+	localProviderDir: string;
 };
 
 export class ConfigError extends Error {
@@ -86,11 +114,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
 		throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 	}
+	if (parsed.data.NODE_ENV === 'production' && !parsed.data.CREDENTIALS_KEY) {
+		throw new ConfigError(
+			'Invalid configuration:\n  CREDENTIALS_KEY: required in production (it encrypts provider credentials); ' +
+				'set it to the output of `openssl rand -base64 32` and keep it: credentials saved under one key cannot be read with another'
+		);
+	}
 	return {
 		...parsed.data,
 		dataDir: path.resolve(parsed.data.DATA_DIR),
 		migrationsDir: path.resolve('drizzle'),
-		mediaRoot: path.resolve(parsed.data.FS_ROOT ?? path.join(parsed.data.DATA_DIR, 'media'))
+		mediaRoot: path.resolve(parsed.data.FS_ROOT ?? path.join(parsed.data.DATA_DIR, 'media')),
+		localProviderDir: path.resolve(parsed.data.LOCAL_PROVIDER_DIR ?? path.join(parsed.data.DATA_DIR, 'local-provider'))
 	};
 }
 

@@ -1,0 +1,425 @@
+/**
+ * The account pool: which provider account runs a job, and the counters that keep accounts honest
+ * (concurrency slots, credits, cooldown). Every counter changes in one conditional statement or
+ * under the row lock taken by selection, so concurrent workers can never exceed
+ * max_concurrent_jobs or spend credits below zero.
+ *
+ * Life of a reservation: reserveAccount takes a slot (and the estimated credits) and records both
+ * on the job (jobs.account_id, holds_slot, credits_charged). releaseSlot gives the slot back exactly
+ * once, whatever path the job leaves by. refundCredits gives the credits back when the provider
+ * refunds or never accepted the job. Before reserving again for the same job (retry on another
+ * account), the caller releases the slot, and refunds when the provider never took the job:
+ * reserving overwrites jobs.credits_charged.
+ */
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Config } from '../config';
+import type { Db, DbOrTx } from '../db/client';
+import { jobs, providerAccounts, type ProviderAccount } from '../db/schema';
+import { logger } from '../logger';
+import { listProviders } from '../providers/registry';
+import type { AccountContext, ProviderError } from '../providers/types';
+import { CredentialsDecryptError, credentialsKey, decryptCredentials, encryptCredentials } from './crypto';
+
+export interface CreditCost {
+	creditType: string;
+	amount: number;
+}
+
+export interface ReservedAccount {
+	account: ProviderAccount;
+	context: AccountContext;
+}
+
+/** The label of the shared pseudo-account each credential-less provider (local) runs under. */
+export const BUILTIN_ACCOUNT_LABEL = 'Local renderer';
+
+const LAST_ERROR_MAX = 500;
+
+const creditsOf = (creditType: string): SQL<number> =>
+	sql<number>`coalesce((${providerAccounts.credits} ->> ${creditType})::numeric, 0)`;
+
+/** Active, or in a cooldown that has already ended (nobody needs to wake it up). */
+const selectable = or(
+	eq(providerAccounts.status, 'active'),
+	and(eq(providerAccounts.status, 'cooldown'), lte(providerAccounts.cooldownUntil, sql`now()`))
+);
+
+export class JobAlreadyHoldsSlotError extends Error {
+	override name = 'JobAlreadyHoldsSlotError';
+	constructor(jobId: string) {
+		super(`Job ${jobId} is missing or already holds an account slot; release it before reserving again.`);
+	}
+}
+
+/**
+ * Picks the best eligible account for the job and takes one of its slots. Each attempt is one
+ * short transaction that locks exactly one account row and then writes the job's row, so two
+ * reservations can never wait for each other in a cycle.
+ * - First, the best account no one else holds locked (FOR UPDATE SKIP LOCKED): concurrent workers
+ *   spread over the accounts instead of queueing on the best one.
+ * - Finding none may only mean the free ones were locked for a moment, so then the best account
+ *   in a fresh snapshot is taken with a conditional UPDATE that waits for its lock and re-checks
+ *   the slot and credits on the row it finally gets; if someone else took the last slot first,
+ *   the next attempt looks again. No eligible account in the snapshot: null.
+ * Null means no account can take the job now (the caller re-queues it with a wait_reason).
+ */
+export async function reserveAccount(
+	db: Db,
+	config: Config,
+	job: { id: string; ownerId: string; providerId: string },
+	cost: CreditCost | null,
+	options: { excludeAccountIds?: string[] } = {}
+): Promise<ReservedAccount | null> {
+	const key = credentialsKey(config);
+	const exclude = [...(options.excludeAccountIds ?? [])];
+	let skipLocked = true;
+	for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+		try {
+			const outcome = await db.transaction(async (tx): Promise<ReservedAccount | 'none' | 'lost'> => {
+				const where = eligibleFor(job, cost, exclude);
+				const [candidate] = skipLocked
+					? await preferred(tx, where, cost).for('update', { skipLocked: true })
+					: await preferred(tx, where, cost);
+				if (!candidate) return 'none';
+				const taken = await takeSlot(tx, candidate.id, where, cost);
+				if (!taken) return 'lost';
+				let credentials: Record<string, string>;
+				try {
+					credentials = decryptCredentials(key, taken.credentialsEncrypted);
+				} catch (err) {
+					if (err instanceof CredentialsDecryptError) throw new UndecryptableAccount(taken.id);
+					throw err;
+				}
+				await holdOnJob(tx, job.id, taken.id, cost);
+				return { account: taken, context: { id: taken.id, credentials } };
+			});
+			if (outcome === 'none') {
+				if (!skipLocked) return null;
+				skipLocked = false;
+			} else if (outcome !== 'lost') {
+				logger.debug({ job_id: job.id, account_id: outcome.account.id }, 'account:reserved');
+				return outcome;
+			}
+		} catch (err) {
+			if (!(err instanceof UndecryptableAccount)) throw err;
+			// A key change makes an account unusable, not every job: take it out, try the next.
+			await disableUndecryptable(db, err.accountId);
+			exclude.push(err.accountId);
+		}
+	}
+	// Lost the race for the last slot every time: as good as full.
+	return null;
+}
+
+/** Attempts per reservation before answering "no account now"; each lost one means a slot was taken. */
+const MAX_RESERVE_ATTEMPTS = 20;
+
+class UndecryptableAccount extends Error {
+	constructor(readonly accountId: string) {
+		super('undecryptable credentials');
+	}
+}
+
+function eligibleFor(
+	job: { ownerId: string; providerId: string },
+	cost: CreditCost | null,
+	exclude: string[]
+): SQL | undefined {
+	return and(
+		eq(providerAccounts.providerId, job.providerId),
+		or(isNull(providerAccounts.ownerId), eq(providerAccounts.ownerId, job.ownerId)),
+		selectable,
+		lt(providerAccounts.currentJobs, providerAccounts.maxConcurrentJobs),
+		cost ? gte(creditsOf(cost.creditType), sql`${cost.amount}::numeric`) : undefined,
+		exclude.length ? notInArray(providerAccounts.id, exclude) : undefined
+	);
+}
+
+function preferred(tx: DbOrTx, where: SQL | undefined, cost: CreditCost | null) {
+	return tx
+		.select({ id: providerAccounts.id })
+		.from(providerAccounts)
+		.where(where)
+		.orderBy(
+			// The user's own accounts first (false sorts before true), then priority, then the one
+			// idle longest, then the one with the most credits left.
+			sql`${providerAccounts.ownerId} is null`,
+			desc(providerAccounts.priority),
+			sql`${providerAccounts.lastUsedAt} asc nulls first`,
+			...(cost ? [desc(creditsOf(cost.creditType))] : []),
+			asc(providerAccounts.id)
+		)
+		.limit(1);
+}
+
+/**
+ * Takes a slot and the credits, if the row (as it is once its lock is ours) is still eligible;
+ * undefined if not. Marks the account exhausted when its last credits go.
+ */
+async function takeSlot(
+	tx: DbOrTx,
+	accountId: string,
+	eligible: SQL | undefined,
+	cost: CreditCost | null
+): Promise<ProviderAccount | undefined> {
+	const [taken] = await tx
+		.update(providerAccounts)
+		.set({
+			currentJobs: sql`${providerAccounts.currentJobs} + 1`,
+			lastUsedAt: sql`now()`,
+			status: 'active',
+			cooldownUntil: null,
+			updatedAt: sql`now()`,
+			...(cost
+				? {
+						credits: sql`jsonb_set(coalesce(${providerAccounts.credits}, '{}'::jsonb), array[${cost.creditType}::text],
+							to_jsonb(${creditsOf(cost.creditType)} - ${cost.amount}::numeric))`
+					}
+				: {})
+		})
+		.where(and(eq(providerAccounts.id, accountId), eligible))
+		.returning();
+	if (!taken) return undefined;
+	if (cost && taken.credits && allCreditsGone(taken.credits)) {
+		// Exhausted only when every credit type is used up: an account with video credits left
+		// but no image credits still serves video jobs (selection checks the job's own type).
+		const [exhausted] = await tx
+			.update(providerAccounts)
+			.set({ status: 'exhausted' })
+			.where(eq(providerAccounts.id, accountId))
+			.returning();
+		logger.info({ account_id: accountId }, 'account:exhausted');
+		return exhausted;
+	}
+	return taken;
+}
+
+async function holdOnJob(tx: DbOrTx, jobId: string, accountId: string, cost: CreditCost | null): Promise<void> {
+	const held = await tx
+		.update(jobs)
+		.set({
+			accountId,
+			holdsSlot: true,
+			creditsCharged: cost ? { type: cost.creditType, amount: cost.amount } : null,
+			updatedAt: sql`now()`
+		})
+		.where(and(eq(jobs.id, jobId), eq(jobs.holdsSlot, false)))
+		.returning({ id: jobs.id });
+	if (held.length === 0) throw new JobAlreadyHoldsSlotError(jobId);
+}
+
+function allCreditsGone(credits: Record<string, number>): boolean {
+	const values = Object.values(credits);
+	return values.length > 0 && values.every((v) => Number(v) <= 0);
+}
+
+async function disableUndecryptable(db: DbOrTx, accountId: string): Promise<void> {
+	await db
+		.update(providerAccounts)
+		.set({
+			status: 'disabled',
+			lastError: 'Credentials cannot be decrypted (was CREDENTIALS_KEY changed?). Enter them again to re-enable.',
+			updatedAt: sql`now()`
+		})
+		.where(eq(providerAccounts.id, accountId));
+	logger.error({ account_id: accountId }, 'account:credentials_undecryptable');
+}
+
+/**
+ * Frees the job's slot if it still holds one. The flag flip and the decrement are one statement
+ * and the flip only happens once, so calling this on every exit path (and twice) is safe.
+ */
+export async function releaseSlot(db: DbOrTx, jobId: string): Promise<boolean> {
+	const rows = await db.execute<{ released: number }>(sql`
+		with released as (
+			update jobs set holds_slot = false, updated_at = now()
+			where id = ${jobId}::uuid and holds_slot
+			returning account_id
+		), freed as (
+			update provider_accounts a set current_jobs = greatest(a.current_jobs - 1, 0), updated_at = now()
+			from released r where a.id = r.account_id
+			returning a.id
+		)
+		select (select count(*) from released)::int as released`);
+	return rows[0].released > 0;
+}
+
+/** A generation finished on the account: counts it and folds its duration into the average. */
+export async function recordSuccess(db: DbOrTx, accountId: string, generationSeconds: number): Promise<void> {
+	await db
+		.update(providerAccounts)
+		.set({
+			successCount: sql`${providerAccounts.successCount} + 1`,
+			avgGenerationSec: sql`case when ${providerAccounts.avgGenerationSec} is null then ${generationSeconds}::float8
+				else (${providerAccounts.avgGenerationSec} * ${providerAccounts.successCount} + ${generationSeconds}::float8)
+					/ (${providerAccounts.successCount} + 1) end`,
+			updatedAt: sql`now()`
+		})
+		.where(eq(providerAccounts.id, accountId));
+}
+
+/**
+ * An account-class failure (auth, balance, concurrency). The provider saying the balance is gone
+ * marks the account exhausted; otherwise ACCOUNT_FAILURES_BEFORE_COOLDOWN failures within
+ * ACCOUNT_FAILURE_WINDOW_SECONDS cool it down for ACCOUNT_COOLDOWN_SECONDS. One statement: the
+ * window arithmetic reads the row version it updates, so concurrent failures all count.
+ * Answers the account's status afterwards (undefined if it no longer exists).
+ */
+export async function recordAccountFailure(
+	db: DbOrTx,
+	config: Pick<Config, 'ACCOUNT_FAILURES_BEFORE_COOLDOWN' | 'ACCOUNT_FAILURE_WINDOW_SECONDS' | 'ACCOUNT_COOLDOWN_SECONDS'>,
+	accountId: string,
+	err: ProviderError
+): Promise<ProviderAccount['status'] | undefined> {
+	const exhausted = err.details.exhausted === true;
+	const inWindow = sql`(${providerAccounts.recentFailuresSince} is not null and ${providerAccounts.recentFailuresSince} > now() - make_interval(secs => ${config.ACCOUNT_FAILURE_WINDOW_SECONDS}::int))`;
+	const failures = sql`(case when ${inWindow} then ${providerAccounts.recentFailures} + 1 else 1 end)`;
+	const coolsDown = sql`(not ${exhausted}::boolean and ${providerAccounts.status} in ('active', 'cooldown')
+		and ${failures} >= ${config.ACCOUNT_FAILURES_BEFORE_COOLDOWN}::int)`;
+	const [row] = await db
+		.update(providerAccounts)
+		.set({
+			failureCount: sql`${providerAccounts.failureCount} + 1`,
+			lastError: err.message.slice(0, LAST_ERROR_MAX),
+			// A disabled account stays disabled: an admin's decision outranks the provider's.
+			status: sql`case when ${providerAccounts.status} = 'disabled' then 'disabled'::provider_account_status
+				when ${exhausted}::boolean then 'exhausted'::provider_account_status
+				when ${coolsDown} then 'cooldown'::provider_account_status
+				else ${providerAccounts.status} end`,
+			cooldownUntil: sql`case when ${coolsDown} then now() + make_interval(secs => ${config.ACCOUNT_COOLDOWN_SECONDS}::int)
+				else ${providerAccounts.cooldownUntil} end`,
+			// The count starts over after a cooldown, so one failure after it does not cool again.
+			recentFailures: sql`case when ${coolsDown} then 0 else ${failures} end`,
+			recentFailuresSince: sql`case when ${coolsDown} then null when ${inWindow} then ${providerAccounts.recentFailuresSince} else now() end`,
+			updatedAt: sql`now()`
+		})
+		.where(eq(providerAccounts.id, accountId))
+		.returning({ status: providerAccounts.status, cooldownUntil: providerAccounts.cooldownUntil });
+	if (row && row.status !== 'active') {
+		logger.warn(
+			{ account_id: accountId, status: row.status, cooldown_until: row.cooldownUntil, provider_code: err.details.code },
+			'account:unavailable'
+		);
+	}
+	return row?.status;
+}
+
+/** A request-class failure (bad input, moderation): it counts against the success rate, nothing else. */
+export async function recordRequestFailure(db: DbOrTx, accountId: string, message: string): Promise<void> {
+	await db
+		.update(providerAccounts)
+		.set({
+			failureCount: sql`${providerAccounts.failureCount} + 1`,
+			lastError: message.slice(0, LAST_ERROR_MAX),
+			updatedAt: sql`now()`
+		})
+		.where(eq(providerAccounts.id, accountId));
+}
+
+/**
+ * Gives the job's charged credits back to its account, once: the charge is cleared under the
+ * job's row lock in the same transaction. An account exhausted by our own count (every type at
+ * zero) becomes active again when the refund gives it credits.
+ */
+export async function refundCredits(db: Db, jobId: string): Promise<void> {
+	await db.transaction(async (tx) => {
+		const [job] = await tx
+			.select({ accountId: jobs.accountId, charged: jobs.creditsCharged })
+			.from(jobs)
+			.where(eq(jobs.id, jobId))
+			.for('update');
+		if (!job?.charged) return;
+		await tx.update(jobs).set({ creditsCharged: null, updatedAt: sql`now()` }).where(eq(jobs.id, jobId));
+		if (!job.accountId || job.charged.amount <= 0) return;
+		const { type, amount } = job.charged;
+		await tx
+			.update(providerAccounts)
+			.set({
+				credits: sql`jsonb_set(coalesce(${providerAccounts.credits}, '{}'::jsonb), array[${type}::text],
+					to_jsonb(${creditsOf(type)} + ${amount}::numeric))`,
+				status: sql`case when ${providerAccounts.status} = 'exhausted' and not exists (
+						select 1 from jsonb_each_text(coalesce(${providerAccounts.credits}, '{}'::jsonb)) c where c.value::numeric > 0)
+					then 'active'::provider_account_status else ${providerAccounts.status} end`,
+				updatedAt: sql`now()`
+			})
+			.where(eq(providerAccounts.id, job.accountId));
+		logger.info({ job_id: jobId, account_id: job.accountId, credit_type: type, amount }, 'account:credits_refunded');
+	});
+}
+
+/**
+ * Crash repair: releases slots still held by jobs that have ended, then sets every account's
+ * current_jobs to the number of jobs holding one of its slots. The account rows are locked before
+ * counting, so a reservation or release in flight either finished before the count (and is
+ * counted) or waits for it (and applies its own +1/-1 on top of the right number).
+ */
+export async function recountSlots(db: Db): Promise<{ released: number }> {
+	return db.transaction(async (tx) => {
+		const released = await tx
+			.update(jobs)
+			.set({ holdsSlot: false, updatedAt: sql`now()` })
+			.where(and(eq(jobs.holdsSlot, true), sql`${jobs.status} not in ('queued', 'processing')`))
+			.returning({ id: jobs.id, accountId: jobs.accountId });
+		await tx.select({ id: providerAccounts.id }).from(providerAccounts).orderBy(providerAccounts.id).for('update');
+		const repaired = await tx.execute<{ id: string; current_jobs: number }>(sql`
+			update provider_accounts a set current_jobs = c.held, updated_at = now()
+			from (
+				select a2.id, (select count(*) from jobs j where j.account_id = a2.id and j.holds_slot)::int as held
+				from provider_accounts a2
+			) c
+			where a.id = c.id and a.current_jobs <> c.held
+			returning a.id, a.current_jobs`);
+		for (const job of released) logger.warn({ job_id: job.id, account_id: job.accountId }, 'account:slot_released_by_recount');
+		for (const account of repaired) {
+			logger.warn({ account_id: account.id, current_jobs: account.current_jobs }, 'account:slots_recounted');
+		}
+		return { released: released.length };
+	});
+}
+
+/**
+ * Every registered provider that needs no credentials (local) runs under one shared
+ * pseudo-account, so its jobs go through the same selection, slots and ledger as the others.
+ * Idempotent and safe when web and worker start together (an advisory lock serialises them);
+ * the slot count follows LOCAL_PROVIDER_SLOTS on every start.
+ */
+export async function ensureBuiltinAccounts(db: Db, config: Config): Promise<void> {
+	const builtin = listProviders().filter((p) => !p.requiresCredentials);
+	if (builtin.length === 0) return;
+	const ids = builtin.map((p) => p.id);
+	await db.transaction(async (tx) => {
+		await tx.execute(sql`select pg_advisory_xact_lock(hashtext('pixsim7:builtin-accounts'))`);
+		const existing = await tx
+			.select({ id: providerAccounts.id, providerId: providerAccounts.providerId })
+			.from(providerAccounts)
+			.where(and(inArray(providerAccounts.providerId, ids), isNull(providerAccounts.ownerId)));
+		const missing = ids.filter((id) => !existing.some((row) => row.providerId === id));
+		if (missing.length) {
+			const credentialsEncrypted = encryptCredentials(credentialsKey(config), {});
+			await tx.insert(providerAccounts).values(
+				missing.map((providerId) => ({
+					providerId,
+					label: BUILTIN_ACCOUNT_LABEL,
+					ownerId: null,
+					credentialsEncrypted,
+					maxConcurrentJobs: config.LOCAL_PROVIDER_SLOTS
+				}))
+			);
+			logger.info({ provider_ids: missing }, 'account:builtin_created');
+		}
+		if (existing.length) {
+			await tx
+				.update(providerAccounts)
+				.set({ maxConcurrentJobs: config.LOCAL_PROVIDER_SLOTS, updatedAt: sql`now()` })
+				.where(
+					and(
+						inArray(
+							providerAccounts.id,
+							existing.map((row) => row.id)
+						),
+						sql`${providerAccounts.maxConcurrentJobs} <> ${config.LOCAL_PROVIDER_SLOTS}::int`
+					)
+				);
+		}
+	});
+}

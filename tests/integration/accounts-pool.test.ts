@@ -1,0 +1,368 @@
+import { randomBytes } from 'node:crypto';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptCredentials } from '../../src/lib/server/accounts/crypto';
+import {
+	JobAlreadyHoldsSlotError,
+	recordAccountFailure,
+	recordRequestFailure,
+	recordSuccess,
+	recountSlots,
+	refundCredits,
+	releaseSlot,
+	reserveAccount
+} from '../../src/lib/server/accounts/pool';
+import type { User } from '../../src/lib/server/db/schema';
+import { jobs, providerAccounts } from '../../src/lib/server/db/schema';
+import { ProviderError } from '../../src/lib/server/providers/types';
+import { makeAccount, makeJob, testConfig } from '../support/accounts';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { makeUser } from '../support/factories';
+
+let t: TestDatabase;
+let user: User;
+let other: User;
+const config = testConfig({ ACCOUNT_FAILURES_BEFORE_COOLDOWN: '3', ACCOUNT_FAILURE_WINDOW_SECONDS: '60', ACCOUNT_COOLDOWN_SECONDS: '1' });
+const cost = { creditType: 'default', amount: 10 };
+
+beforeAll(async () => {
+	t = await createTestDatabase();
+	user = (await makeUser(t.db)).user;
+	other = (await makeUser(t.db)).user;
+});
+afterAll(() => t.destroy());
+
+/** Each test uses its own provider id, so accounts made by other tests never compete. */
+const newProvider = () => `prov-${randomBytes(4).toString('hex')}`;
+
+async function reserveFor(providerId: string, owner = user, c: typeof cost | null = cost, exclude: string[] = []) {
+	const job = await makeJob(t.db, owner.id, { providerId });
+	const reserved = await reserveAccount(t.db, config, { id: job.id, ownerId: owner.id, providerId }, c, { excludeAccountIds: exclude });
+	return { job, reserved };
+}
+
+async function accountRow(id: string) {
+	const [row] = await t.db.select().from(providerAccounts).where(eq(providerAccounts.id, id));
+	return row;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('selection order', () => {
+	it("prefers the user's private account over a shared one, even a shared one with higher priority", async () => {
+		const providerId = newProvider();
+		await makeAccount(t.db, { providerId, priority: 10 });
+		const mine = await makeAccount(t.db, { providerId, ownerId: user.id, priority: 0 });
+		await makeAccount(t.db, { providerId, ownerId: other.id, priority: 99 });
+
+		const { reserved } = await reserveFor(providerId);
+		expect(reserved?.account.id).toBe(mine.id);
+	});
+
+	it("never picks another user's private account", async () => {
+		const providerId = newProvider();
+		await makeAccount(t.db, { providerId, ownerId: other.id, maxConcurrentJobs: 5 });
+		expect((await reserveFor(providerId)).reserved).toBeNull();
+	});
+
+	it('then higher priority, then least recently used (never used first), then more credits', async () => {
+		const providerId = newProvider();
+		const low = await makeAccount(t.db, { providerId, priority: 1, lastUsedAt: null });
+		const highOld = await makeAccount(t.db, { providerId, priority: 5, lastUsedAt: new Date('2026-01-01T00:00:00Z') });
+		const highRecent = await makeAccount(t.db, { providerId, priority: 5, lastUsedAt: new Date('2026-06-01T00:00:00Z') });
+		const highNever = await makeAccount(t.db, { providerId, priority: 5, lastUsedAt: null, credits: { default: 50 } });
+		const highNeverRich = await makeAccount(t.db, { providerId, priority: 5, lastUsedAt: null, credits: { default: 500 } });
+
+		const picked: string[] = [];
+		for (let i = 0; i < 5; i++) picked.push((await reserveFor(providerId)).reserved!.account.id);
+		expect(picked).toEqual([highNeverRich.id, highNever.id, highOld.id, highRecent.id, low.id]);
+	});
+
+	it('skips accounts without enough credits of the cost type, and excluded accounts', async () => {
+		const providerId = newProvider();
+		const poor = await makeAccount(t.db, { providerId, priority: 9, credits: { default: 5, video: 100 } });
+		const excluded = await makeAccount(t.db, { providerId, priority: 8 });
+		const fallback = await makeAccount(t.db, { providerId, priority: 0 });
+
+		const { reserved } = await reserveFor(providerId, user, cost, [excluded.id]);
+		expect(reserved?.account.id).toBe(fallback.id);
+		const video = await reserveFor(providerId, user, { creditType: 'video', amount: 10 });
+		expect(video.reserved?.account.id).toBe(poor.id);
+	});
+
+	it('never chooses a disabled, exhausted or cooling account', async () => {
+		const providerId = newProvider();
+		await makeAccount(t.db, { providerId, status: 'disabled', maxConcurrentJobs: 5 });
+		await makeAccount(t.db, { providerId, status: 'exhausted', maxConcurrentJobs: 5 });
+		await makeAccount(t.db, { providerId, status: 'cooldown', cooldownUntil: new Date(Date.now() + 60_000), maxConcurrentJobs: 5 });
+		expect((await reserveFor(providerId)).reserved).toBeNull();
+	});
+
+	it('accounts with no tracked credits serve jobs without a cost, and not jobs with one', async () => {
+		const providerId = newProvider();
+		await makeAccount(t.db, { providerId, credits: null, maxConcurrentJobs: 4 });
+		expect((await reserveFor(providerId, user, null)).reserved).not.toBeNull();
+		expect((await reserveFor(providerId, user, cost)).reserved).toBeNull();
+	});
+});
+
+describe('reservation', () => {
+	it('takes the slot, deducts the cost and records both on the job, with the decrypted credentials', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, credentials: { api_key: 'sk-secret-1234' } });
+		const { job, reserved } = await reserveFor(providerId);
+
+		expect(reserved?.context).toEqual({ id: account.id, credentials: { api_key: 'sk-secret-1234' } });
+		const after = await accountRow(account.id);
+		expect(after.currentJobs).toBe(1);
+		expect(after.credits).toEqual({ default: 90 });
+		expect(after.lastUsedAt).not.toBeNull();
+		const [jobRow] = await t.db.select().from(jobs).where(eq(jobs.id, job.id));
+		expect(jobRow).toMatchObject({ accountId: account.id, holdsSlot: true, creditsCharged: { type: 'default', amount: 10 } });
+	});
+
+	it('refuses to reserve for a job that already holds a slot (the slot would leak)', async () => {
+		const providerId = newProvider();
+		await makeAccount(t.db, { providerId, maxConcurrentJobs: 3 });
+		const { job } = await reserveFor(providerId);
+		await expect(reserveAccount(t.db, config, { id: job.id, ownerId: user.id, providerId }, cost)).rejects.toThrow(JobAlreadyHoldsSlotError);
+		// The failed attempt rolled back: only the first reservation's slot is taken.
+		const [row] = await t.db.select().from(providerAccounts).where(eq(providerAccounts.providerId, providerId));
+		expect(row.currentJobs).toBe(1);
+	});
+
+	it('200 concurrent reservations on 5 accounts × 2 slots never hold more than 10 slots', async () => {
+		const providerId = newProvider();
+		const accounts = await Promise.all(
+			Array.from({ length: 5 }, () => makeAccount(t.db, { providerId, maxConcurrentJobs: 2, credits: { default: 1_000_000 } }))
+		);
+		const jobRows = await Promise.all(Array.from({ length: 200 }, () => makeJob(t.db, user.id, { providerId })));
+		let held = 0;
+		let maxHeld = 0;
+		let served = 0;
+		await Promise.all(
+			jobRows.map(async (job) => {
+				for (let attempt = 0; attempt < 200; attempt++) {
+					const reserved = await reserveAccount(t.db, config, { id: job.id, ownerId: user.id, providerId }, cost);
+					if (!reserved) {
+						await sleep(5);
+						continue;
+					}
+					held++;
+					maxHeld = Math.max(maxHeld, held);
+					// The database agrees: no account over its limit at any moment we look.
+					const over = await t.db
+						.select({ id: providerAccounts.id })
+						.from(providerAccounts)
+						.where(sql`${providerAccounts.providerId} = ${providerId} and ${providerAccounts.currentJobs} > ${providerAccounts.maxConcurrentJobs}`);
+					expect(over).toEqual([]);
+					await sleep(2);
+					held--;
+					expect(await releaseSlot(t.db, job.id)).toBe(true);
+					served++;
+					return;
+				}
+			})
+		);
+		expect(served).toBe(200);
+		expect(maxHeld).toBeLessThanOrEqual(10);
+		expect(maxHeld).toBeGreaterThan(1);
+		const after = await t.db.select().from(providerAccounts).where(inArray(providerAccounts.id, accounts.map((a) => a.id)));
+		expect(after.map((a) => a.currentJobs)).toEqual([0, 0, 0, 0, 0]);
+		expect(after.reduce((sum, a) => sum + (1_000_000 - a.credits!.default), 0)).toBe(200 * 10);
+	});
+
+	it('200 concurrent reservations without release: exactly 10 succeed, two per account', async () => {
+		const providerId = newProvider();
+		await Promise.all(Array.from({ length: 5 }, () => makeAccount(t.db, { providerId, maxConcurrentJobs: 2 })));
+		const jobRows = await Promise.all(Array.from({ length: 200 }, () => makeJob(t.db, user.id, { providerId })));
+		const results = await Promise.all(
+			jobRows.map((job) => reserveAccount(t.db, config, { id: job.id, ownerId: user.id, providerId }, null))
+		);
+		expect(results.filter(Boolean)).toHaveLength(10);
+		const rows = await t.db.select().from(providerAccounts).where(eq(providerAccounts.providerId, providerId));
+		expect(rows.map((r) => r.currentJobs)).toEqual([2, 2, 2, 2, 2]);
+		const holding = await t.db.select().from(jobs).where(sql`${jobs.providerId} = ${providerId} and ${jobs.holdsSlot}`);
+		expect(holding).toHaveLength(10);
+	});
+
+	it('credits never go below zero under concurrency, and the last credits mark the account exhausted', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 50, credits: { default: 35 } });
+		const jobRows = await Promise.all(Array.from({ length: 20 }, () => makeJob(t.db, user.id, { providerId })));
+		const results = await Promise.all(jobRows.map((job) => reserveAccount(t.db, config, { id: job.id, ownerId: user.id, providerId }, cost)));
+		expect(results.filter(Boolean)).toHaveLength(3);
+		expect((await accountRow(account.id)).credits).toEqual({ default: 5 });
+
+		const exact = await makeAccount(t.db, { providerId: newProvider(), maxConcurrentJobs: 5, credits: { default: 20 } });
+		await reserveFor(exact.providerId);
+		expect((await accountRow(exact.id)).status).toBe('active');
+		await reserveFor(exact.providerId);
+		const spent = await accountRow(exact.id);
+		expect(spent.credits).toEqual({ default: 0 });
+		expect(spent.status).toBe('exhausted');
+	});
+
+	it('an account whose credentials no longer decrypt is disabled and the next account is used', async () => {
+		const providerId = newProvider();
+		const broken = await makeAccount(t.db, {
+			providerId,
+			priority: 9,
+			credentialsEncrypted: encryptCredentials(randomBytes(32), { api_key: 'other key' })
+		});
+		const good = await makeAccount(t.db, { providerId, priority: 0 });
+		const { reserved } = await reserveFor(providerId);
+		expect(reserved?.account.id).toBe(good.id);
+		const row = await accountRow(broken.id);
+		expect(row.status).toBe('disabled');
+		expect(row.currentJobs).toBe(0);
+		expect(row.lastError).toMatch(/CREDENTIALS_KEY/);
+	});
+});
+
+describe('release and refund', () => {
+	it('releases a slot once, however often and however concurrently it is called', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 2 });
+		const { job } = await reserveFor(providerId);
+		await reserveFor(providerId);
+		expect((await accountRow(account.id)).currentJobs).toBe(2);
+
+		const results = await Promise.all(Array.from({ length: 10 }, () => releaseSlot(t.db, job.id)));
+		expect(results.filter(Boolean)).toHaveLength(1);
+		expect(await releaseSlot(t.db, job.id)).toBe(false);
+		expect((await accountRow(account.id)).currentJobs).toBe(1);
+		const [jobRow] = await t.db.select().from(jobs).where(eq(jobs.id, job.id));
+		expect(jobRow.holdsSlot).toBe(false);
+	});
+
+	it('a released slot can be taken by the next job', async () => {
+		const providerId = newProvider();
+		await makeAccount(t.db, { providerId, maxConcurrentJobs: 1 });
+		const first = await reserveFor(providerId);
+		expect((await reserveFor(providerId)).reserved).toBeNull();
+		await releaseSlot(t.db, first.job.id);
+		expect((await reserveFor(providerId)).reserved).not.toBeNull();
+	});
+
+	it('refunds the charged credits once, and revives an account exhausted by our own count', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 3, credits: { default: 10 } });
+		const { job } = await reserveFor(providerId);
+		expect(await accountRow(account.id)).toMatchObject({ credits: { default: 0 }, status: 'exhausted' });
+
+		await Promise.all([refundCredits(t.db, job.id), refundCredits(t.db, job.id)]);
+		await refundCredits(t.db, job.id);
+		expect(await accountRow(account.id)).toMatchObject({ credits: { default: 10 }, status: 'active' });
+		const [jobRow] = await t.db.select().from(jobs).where(eq(jobs.id, job.id));
+		expect(jobRow.creditsCharged).toBeNull();
+	});
+
+	it('a refund does not revive an account the provider declared exhausted while it still had credits', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 3, credits: { default: 50 } });
+		const { job } = await reserveFor(providerId);
+		await recordAccountFailure(t.db, config, account.id, new ProviderError('account', 'balance is empty', { exhausted: true }));
+		await refundCredits(t.db, job.id);
+		expect(await accountRow(account.id)).toMatchObject({ credits: { default: 50 }, status: 'exhausted' });
+	});
+});
+
+describe('health', () => {
+	it('cools down after N account failures within the window and is chosen again once it ends', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 5 });
+		const err = new ProviderError('account', 'too many concurrent tasks', { code: 500063 });
+		expect(await recordAccountFailure(t.db, config, account.id, err)).toBe('active');
+		expect(await recordAccountFailure(t.db, config, account.id, err)).toBe('active');
+		expect((await reserveFor(providerId)).reserved).not.toBeNull();
+		expect(await recordAccountFailure(t.db, config, account.id, err)).toBe('cooldown');
+
+		const cooling = await accountRow(account.id);
+		expect(cooling.cooldownUntil!.getTime()).toBeGreaterThan(Date.now());
+		expect(cooling.failureCount).toBe(3);
+		expect(cooling.lastError).toBe('too many concurrent tasks');
+		expect((await reserveFor(providerId)).reserved).toBeNull();
+
+		await sleep(1100);
+		const { reserved } = await reserveFor(providerId);
+		expect(reserved?.account.id).toBe(account.id);
+		expect(await accountRow(account.id)).toMatchObject({ status: 'active', cooldownUntil: null });
+		// The count started over: one more failure does not cool it again.
+		expect(await recordAccountFailure(t.db, config, account.id, err)).toBe('active');
+	});
+
+	it('failures outside the window do not add up', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId });
+		const err = new ProviderError('account', 'unauthorised');
+		await recordAccountFailure(t.db, config, account.id, err);
+		await recordAccountFailure(t.db, config, account.id, err);
+		await t.db
+			.update(providerAccounts)
+			.set({ recentFailuresSince: sql`now() - interval '61 seconds'` })
+			.where(eq(providerAccounts.id, account.id));
+		expect(await recordAccountFailure(t.db, config, account.id, err)).toBe('active');
+		expect((await accountRow(account.id)).recentFailures).toBe(1);
+	});
+
+	it('concurrent failures all count', async () => {
+		const account = await makeAccount(t.db, { providerId: newProvider() });
+		const many = testConfig({ ACCOUNT_FAILURES_BEFORE_COOLDOWN: '1000' });
+		await Promise.all(
+			Array.from({ length: 30 }, () => recordAccountFailure(t.db, many, account.id, new ProviderError('account', 'x')))
+		);
+		expect(await accountRow(account.id)).toMatchObject({ recentFailures: 30, failureCount: 30 });
+	});
+
+	it('marks the account exhausted when the provider says the balance is gone', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 5 });
+		const status = await recordAccountFailure(t.db, config, account.id, new ProviderError('account', 'insufficient balance', { exhausted: true }));
+		expect(status).toBe('exhausted');
+		expect((await reserveFor(providerId)).reserved).toBeNull();
+	});
+
+	it('a disabled account stays disabled whatever the provider answers', async () => {
+		const account = await makeAccount(t.db, { providerId: newProvider(), status: 'disabled' });
+		const err = new ProviderError('account', 'x', { exhausted: true });
+		expect(await recordAccountFailure(t.db, config, account.id, err)).toBe('disabled');
+	});
+
+	it('request failures count against the success rate without cooling down; successes average their durations', async () => {
+		const account = await makeAccount(t.db, { providerId: newProvider() });
+		for (let i = 0; i < 5; i++) await recordRequestFailure(t.db, account.id, 'prompt rejected by moderation');
+		await recordSuccess(t.db, account.id, 30);
+		await recordSuccess(t.db, account.id, 60);
+		expect(await accountRow(account.id)).toMatchObject({
+			status: 'active',
+			failureCount: 5,
+			successCount: 2,
+			avgGenerationSec: 45,
+			lastError: 'prompt rejected by moderation'
+		});
+	});
+});
+
+describe('recountSlots', () => {
+	it('releases a slot held by a finished job and corrects drifted counters', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 3 });
+		const finished = await reserveFor(providerId);
+		const running = await reserveFor(providerId);
+		await t.db.update(jobs).set({ status: 'processing' }).where(eq(jobs.id, running.job.id));
+		// A crash between the job ending and its release: the job is done but still holds its slot.
+		await t.db.update(jobs).set({ status: 'completed' }).where(eq(jobs.id, finished.job.id));
+		const drifted = await makeAccount(t.db, { providerId: newProvider(), currentJobs: 2, maxConcurrentJobs: 2 });
+
+		const { released } = await recountSlots(t.db);
+		expect(released).toBeGreaterThanOrEqual(1);
+		expect((await accountRow(account.id)).currentJobs).toBe(1);
+		expect((await accountRow(drifted.id)).currentJobs).toBe(0);
+		const [finishedRow] = await t.db.select().from(jobs).where(eq(jobs.id, finished.job.id));
+		expect(finishedRow.holdsSlot).toBe(false);
+		// The running job keeps its slot, and releasing it later still works exactly once.
+		expect(await releaseSlot(t.db, running.job.id)).toBe(true);
+		expect((await accountRow(account.id)).currentJobs).toBe(0);
+	});
+});
