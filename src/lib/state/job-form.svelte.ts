@@ -16,8 +16,8 @@ export class JobForm {
 	scheduledAt = $state('');
 	workspaceId = $state('');
 	values = $state<ParamValues>({});
-	/** An asset being remixed: offered first in pickers, and put in the first empty asset field. */
-	offeredAssetId: string | null = null;
+	/** An asset being remixed: put in the first empty asset field that takes its kind of media. */
+	offered: { id: string; media_type: 'image' | 'video' } | null = null;
 
 	providersForOperation = $derived(this.providers.filter((p) => p.operations[this.operation]));
 	provider = $derived(this.providersForOperation.find((p) => p.id === this.providerId) ?? null);
@@ -25,9 +25,9 @@ export class JobForm {
 	/** Operations some provider offers (the others are listed, but disabled). */
 	available = $derived(new Set(OPERATIONS.filter((op) => this.providers.some((p) => p.operations[op]))));
 
-	constructor(providers: ProviderOption[], initial: JobFormValues, offeredAssetId: string | null = null) {
+	constructor(providers: ProviderOption[], initial: JobFormValues, offered: { id: string; media_type: 'image' | 'video' } | null = null) {
 		this.providers = providers;
-		this.offeredAssetId = offeredAssetId;
+		this.offered = offered;
 		this.operation = isOperation(initial.operation_type) ? initial.operation_type : (OPERATIONS.find((op) => this.available.has(op)) ?? 'text_to_video');
 		this.providerId = initial.provider_id;
 		this.name = initial.name;
@@ -58,14 +58,13 @@ export class JobForm {
 			const empty = current === undefined || current === '' || (Array.isArray(current) && current.length === 0);
 			if (empty) next[field.name] = defaults[field.name];
 		}
-		const offered = this.offeredAssetId;
+		const offered = this.offered;
 		if (offered) {
-			const firstAsset = this.fields.find((f) => f.kind === 'asset' || f.kind === 'assets');
-			if (firstAsset) {
-				const current = next[firstAsset.name];
-				if (firstAsset.kind === 'assets' && Array.isArray(current) && current.length === 0) next[firstAsset.name] = [offered];
-				else if (firstAsset.kind === 'asset' && !current) next[firstAsset.name] = offered;
-			}
+			// A video is not offered as an image input: the provider would refuse the job.
+			const target = this.fields.find((f) => (f.kind === 'asset' || f.kind === 'assets') && (f.media === 'any' || f.media === offered.media_type));
+			const current = target && next[target.name];
+			if (target?.kind === 'assets' && Array.isArray(current) && current.length === 0) next[target.name] = [offered.id];
+			else if (target?.kind === 'asset' && !current) next[target.name] = offered.id;
 		}
 		this.values = next;
 	}

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { LineageGraphJson } from '$lib/schemas/assets';
 import { errorMessage, type Asset } from './asset-feed.svelte';
+import type { Job } from './job-events.svelte';
 
 export type LineageGraph = z.infer<typeof LineageGraphJson>;
 
@@ -13,6 +14,8 @@ export class ViewerState {
 	fetched = $state<Asset | null>(null);
 	lineage = $state<LineageGraph | null>(null);
 	error = $state<string | null>(null);
+	/** The job that generated the open asset (its operation and prompt), when it was generated. */
+	sourceJob = $state<Job | null>(null);
 	showHelp = $state(false);
 	showDetails = $state(true);
 	#lineageFor: string | null = null;
@@ -23,6 +26,7 @@ export class ViewerState {
 		this.id = id;
 		this.error = null;
 		this.fetched = null;
+		this.sourceJob = null;
 		if (!id) {
 			this.lineage = null;
 			this.#lineageFor = null;
@@ -35,7 +39,7 @@ export class ViewerState {
 			if (res.ok) this.fetched = (await res.json()) as Asset;
 			else this.error = res.status === 404 ? 'This asset no longer exists.' : await errorMessage(res);
 		}
-		await this.loadLineage(id, fetcher);
+		await Promise.all([this.loadLineage(id, fetcher), this.loadSourceJob(id, fromList(id) ?? this.fetched, fetcher)]);
 	}
 
 	async loadLineage(id: string, fetcher: typeof fetch = fetch) {
@@ -44,5 +48,12 @@ export class ViewerState {
 		this.lineage = null;
 		const res = await fetcher(`/api/v1/assets/${id}/lineage?depth=2`, { headers: { accept: 'application/json' } });
 		if (this.id === id && res.ok) this.lineage = (await res.json()) as LineageGraph;
+	}
+
+	async loadSourceJob(id: string, asset: Asset | null | undefined, fetcher: typeof fetch = fetch) {
+		const jobId = asset?.source_job_id;
+		if (!jobId) return;
+		const res = await fetcher(`/api/v1/jobs/${jobId}`, { headers: { accept: 'application/json' } });
+		if (this.id === id && res.ok) this.sourceJob = (await res.json()) as Job;
 	}
 }
