@@ -179,6 +179,16 @@ describe('uploads', () => {
 			}
 		})();
 		expect(provider.classifyError(thrown)).toBe('request');
+		// Params that no longer pass the schema are the request's fault too, not the network's.
+		const invalid = (() => {
+			try {
+				provider.mapParameters('text_to_video', { prompt: '' }, {});
+			} catch (err) {
+				return err;
+			}
+		})();
+		expect(invalid).toBeDefined();
+		expect(provider.classifyError(invalid)).toBe('request');
 	});
 
 	it('refuses an image over 20 MB itself, as a request error, without sending it', async () => {
@@ -438,6 +448,14 @@ describe('transport failures are transient', () => {
 		expect(err).toMatchObject({ cls: 'transient', details: { code: 'timeout' } });
 		expect(err.message).toContain('400 ms');
 		expect(performance.now() - started).toBeLessThan(1400);
+	});
+
+	it('an upload gets a second more per MiB it carries than a plain call', async () => {
+		px.script({ path: '/media/upload', delayMs: 700, times: 1 });
+		const upload = provider.uploadAsset(accountA, { assetId: randomUUID(), path: videoFile, mime: 'video/mp4', mediaType: 'video' });
+		await expect(upload).resolves.toMatchObject({ providerUploadId: expect.stringMatching(/^media:\d+$/) });
+		px.script({ path: '/video/text/generate', delayMs: 700, times: 1 });
+		expect((await caught(submitText())).details.code).toBe('timeout');
 	});
 
 	it('a slow answer within the timeout is fine', async () => {

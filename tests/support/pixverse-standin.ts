@@ -21,6 +21,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mp4 } from './media';
 
 export const standinApiKey = 'pixverse-standin-key-0123456789';
@@ -85,6 +86,8 @@ export interface PixverseStandinOptions {
 	latencyMs?: number;
 	/** Videos one key may have generating at once before 500044; default: no limit. */
 	concurrency?: number;
+	/** Default: any free port. */
+	port?: number;
 }
 
 export interface PixverseStandin {
@@ -336,7 +339,7 @@ export async function startPixverseStandin(options: PixverseStandinOptions = {})
 			if (!res.headersSent) res.writeHead(500).end(String(err));
 		});
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
 	origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 	return {
@@ -363,4 +366,12 @@ export async function startPixverseStandin(options: PixverseStandinOptions = {})
 			if (tempDir) await rm(tempDir, { recursive: true, force: true });
 		}
 	};
+}
+
+// `npx tsx tests/support/pixverse-standin.ts [port]`: a stand-in to point a local PixSim7 at by hand
+// (PIXVERSE_BASE_URL=<url>, an account whose api_key is the key printed), until Ctrl-C.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	const standin = await startPixverseStandin({ port: Number(process.argv[2] ?? 0) || undefined, statuses: [5, 5, 1] });
+	console.log(JSON.stringify({ url: standin.url, api_key: standinApiKey }));
+	process.once('SIGINT', () => void standin.stop().then(() => process.exit(0)));
 }

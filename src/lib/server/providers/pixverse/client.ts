@@ -68,7 +68,14 @@ function isEnvelope(value: unknown): value is Envelope {
 export async function callPixverse(
 	settings: ClientSettings,
 	account: AccountContext,
-	request: { method: 'GET' | 'POST'; path: string; json?: Record<string, unknown>; form?: FormData }
+	request: {
+		method: 'GET' | 'POST';
+		path: string;
+		json?: Record<string, unknown>;
+		form?: FormData;
+		/** Bytes the form carries: the timeout grows by a second per MiB, so a large upload on a slow link is not cut off. */
+		uploadBytes?: number;
+	}
 ): Promise<Envelope> {
 	const key = apiKey(account);
 	const traceId = randomUUID();
@@ -84,16 +91,17 @@ export async function callPixverse(
 	}
 
 	const log = pixverseLog(settings);
+	const timeoutMs = settings.timeoutMs + Math.ceil((request.uploadBytes ?? 0) / 1024 / 1024) * 1000;
 	const started = performance.now();
 	let status: number;
 	let text: string;
 	try {
 		// The timeout covers the body too: a server that sends headers and then stalls is as dead.
-		const response = await fetch(url, { method: request.method, headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
+		const response = await fetch(url, { method: request.method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
 		status = response.status;
 		text = await response.text();
 	} catch (err) {
-		const error = transportError(err, what, settings.timeoutMs);
+		const error = transportError(err, what, timeoutMs);
 		log.warn({ account_id: account.id, trace_id: traceId, path: request.path, err_code: error.details.code, ms: Math.round(performance.now() - started) }, 'pixverse:transport-error');
 		throw scrubError(error, key);
 	}

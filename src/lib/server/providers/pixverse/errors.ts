@@ -1,6 +1,7 @@
 /**
  * Pixverse's ErrCodes → our failure classes (table in /work/shared/providers/pixverse.md).
  */
+import { z } from 'zod';
 import { ProviderError, type ProviderErrorClass } from '../types';
 
 type Rule = { cls: ProviderErrorClass; exhausted?: true; staleUpload?: true; refunded?: true };
@@ -37,7 +38,12 @@ export function errCodeError(code: number, message: string, response: unknown): 
 	return new ProviderError(cls, `Pixverse ${code}: ${message || 'no message'}`, { code, ...flags, response });
 }
 
-/** Anything thrown while talking to Pixverse → its class: ours keep theirs, the rest is the network. */
+/**
+ * Anything thrown while talking to Pixverse → its class: ours keep theirs; params that no longer
+ * pass the schema (mapParameters re-parses them) are the request's fault; the rest is the network.
+ */
 export function classifyPixverseError(err: unknown): ProviderErrorClass {
-	return err instanceof ProviderError ? err.cls : 'transient';
+	if (err instanceof ProviderError) return err.cls;
+	if (err instanceof z.ZodError) return 'request';
+	return 'transient';
 }

@@ -226,11 +226,12 @@ export function createPixverseProvider(settings: PixverseSettings | (() => Pixve
 					throw new ProviderError('request', `The image is ${(size / 1024 / 1024).toFixed(1)} MB; Pixverse accepts at most 20 MB`, { code: 'image_too_large' });
 				}
 				form.append('image', await openAsBlob(file.path, { type: file.mime }), name);
-				const envelope = await callPixverse(current(), account, { method: 'POST', path: '/image/upload', form });
+				const envelope = await callPixverse(current(), account, { method: 'POST', path: '/image/upload', form, uploadBytes: size });
 				return { providerUploadId: idFrom(envelope.Resp, 'img_id', envelope), expiresAt: null };
 			}
-			form.append('file', await openAsBlob(file.path, { type: file.mime }), name);
-			const envelope = await callPixverse(current(), account, { method: 'POST', path: '/media/upload', form });
+			const video = await openAsBlob(file.path, { type: file.mime });
+			form.append('file', video, name);
+			const envelope = await callPixverse(current(), account, { method: 'POST', path: '/media/upload', form, uploadBytes: video.size });
 			return { providerUploadId: mediaPrefix + idFrom(envelope.Resp, 'media_id', envelope), expiresAt: null };
 		},
 
