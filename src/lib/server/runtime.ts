@@ -10,6 +10,7 @@ import { createBoss, ensureQueues, logQueueErrors, type PgBoss } from './queue/b
 import { LoginLimiter } from './auth/service';
 import { createLocalStorage, type Storage } from './storage/local';
 import { createTusUploads, type TusUploads } from './uploads/tus';
+import { createEventHub, type EventHub } from './events/hub';
 
 interface WebRuntime {
 	database: Database;
@@ -52,6 +53,9 @@ export async function stopWebRuntime(): Promise<void> {
 	if (!runtime) return;
 	const { boss, database } = runtime;
 	runtime = undefined;
+	const events = hub;
+	hub = undefined;
+	await events?.close().catch(() => {});
 	await boss.stop({ graceful: false, timeout: 5000 }).catch(() => {});
 	await database.close();
 }
@@ -62,3 +66,7 @@ export const uploadDeps = () => ({ db: db(), boss: boss(), storage: storage(), c
 let tus: TusUploads | undefined;
 /** The tus server for resumable browser uploads; one per process (its locks are in memory). */
 export const tusUploads = (): TusUploads => (tus ??= createTusUploads(uploadDeps));
+
+let hub: EventHub | undefined;
+/** The process's one LISTEN connection for the event streams; it connects on the first subscriber. */
+export const eventHub = (): EventHub => (hub ??= createEventHub(config().DATABASE_URL ?? '', db(), logger));

@@ -22,7 +22,8 @@ export interface Operation<B extends Schema | undefined = Schema | undefined, Q 
 	body?: B;
 	query?: Q;
 	params?: P;
-	success: { status: 200 | 201 | 202 | 204; description: string; schema?: Schema };
+	/** contentType: for a success that is not JSON (the event stream's text/event-stream). */
+	success: { status: 200 | 201 | 202 | 204; description: string; schema?: Schema; contentType?: string };
 	/** A body the handler reads itself (raw bytes, multipart), documented but not parsed here. */
 	rawBody?: { contentType: string; description: string; schema: Schema };
 	/** Request headers the operation reads, for the document. */

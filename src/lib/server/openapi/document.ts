@@ -43,7 +43,7 @@ function toOpenApi(op: Operation): ZodOpenApiOperationObject {
 	const responses: Record<string, { description: string; content?: unknown }> = {
 		[String(op.success.status)]: {
 			description: op.success.description,
-			...(op.success.schema ? { content: { 'application/json': { schema: op.success.schema } } } : {})
+			...(op.success.schema ? { content: { [op.success.contentType ?? 'application/json']: { schema: op.success.schema } } } : {})
 		}
 	};
 	for (const extra of op.otherResponses ?? []) {
