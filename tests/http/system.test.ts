@@ -31,7 +31,7 @@ describe('GET /health', () => {
 	it('answers 200 healthy with the database and the queue reachable', async () => {
 		const res = await api.get('/health');
 		expect(res.status).toBe(200);
-		expect(res.body).toEqual({ status: 'healthy', providers: [], database: 'ok', queue: 'ok' });
+		expect(res.body).toEqual({ status: 'healthy', providers: expect.arrayContaining([expect.objectContaining({ id: 'local' })]), database: 'ok', queue: 'ok' });
 		expect(res.headers.get('cache-control')).toBe('no-store');
 	});
 });

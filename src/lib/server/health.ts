@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './db/client';
+import { providerOperations } from './providers/catalog';
+import type { OperationType } from './providers/types';
 import type { PgBoss } from './queue/boss';
 
 export interface Health {
 	status: 'healthy' | 'degraded';
-	providers: string[];
+	/** Registered providers and what each can do (not whether an account is free). */
+	providers: { id: string; operations: OperationType[] }[];
 	database: 'ok' | 'unreachable';
 	queue: 'ok' | 'unreachable';
 }
@@ -23,7 +26,5 @@ export async function checkHealth(db: Db, boss: PgBoss): Promise<Health> {
 			() => 'unreachable' as const
 		)
 	]);
-	// Providers arrive with the generation issue; until then the registry is empty.
-	const providers: string[] = [];
-	return { status: database === 'ok' && queue === 'ok' ? 'healthy' : 'degraded', providers, database, queue };
+	return { status: database === 'ok' && queue === 'ok' ? 'healthy' : 'degraded', providers: providerOperations(), database, queue };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OperationType } from '$lib/schemas/jobs';
 import { checkHealth } from '$lib/server/health';
 import { endpoint, operation } from '$lib/server/http/endpoint';
 import { boss, db } from '$lib/server/runtime';
@@ -7,7 +8,7 @@ import { json } from '@sveltejs/kit';
 const Health = z
 	.object({
 		status: z.enum(['healthy', 'degraded']),
-		providers: z.array(z.string()),
+		providers: z.array(z.object({ id: z.string(), operations: z.array(OperationType) })),
 		database: z.enum(['ok', 'unreachable']),
 		queue: z.enum(['ok', 'unreachable'])
 	})

@@ -1,11 +1,17 @@
 /**
  * Every provider PixSim7 can use, by id. Adding a provider is one line here plus its folder.
  */
+import { config } from '../config';
 import { NotFoundError } from '../errors';
+import { createLocalProvider, localProviderSettings } from './local';
 import { pixverse } from './pixverse';
 import type { OperationType, Provider } from './types';
 
-const providers: Provider[] = [pixverse];
+/** The local renderer follows the process's configuration, read when it is first used. */
+let localSettings: ReturnType<typeof localProviderSettings> | undefined;
+const local = createLocalProvider(() => (localSettings ??= localProviderSettings(config())));
+
+const providers: Provider[] = [local, pixverse];
 
 export function listProviders(): readonly Provider[] {
 	return providers;

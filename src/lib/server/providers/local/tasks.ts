@@ -1,0 +1,113 @@
+/**
+ * The local renderer's files, under its own folder, so a task outlives the process that took it:
+ *   tasks/<id>.json     what was asked and when (written once, rewritten on cancel)
+ *   results/<id>.mp4    the finished clip (renamed into place: present means complete)
+ *   uploads/<upload id> input files, hard-linked (or copied) from storage
+ *   work/<id>-<random>/ one render's scratch (stills, the partial MP4); removed when it ends
+ */
+import { randomUUID } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { operationTypes, type OperationType } from '../types';
+import { UPLOAD_ID } from './params';
+
+const TaskFile = z.object({
+	id: z.uuid(),
+	operation: z.enum(operationTypes),
+	params: z.record(z.string(), z.unknown()),
+	submitted_at: z.iso.datetime(),
+	cancelled_at: z.iso.datetime().optional()
+});
+export type LocalTask = z.infer<typeof TaskFile>;
+
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export class TaskStore {
+	constructor(readonly root: string) {}
+
+	private taskPath(id: string): string {
+		if (!TASK_ID.test(id)) throw new Error(`Not a local task id: ${id}`);
+		return path.join(this.root, 'tasks', `${id}.json`);
+	}
+
+	get resultsDir(): string {
+		return path.join(this.root, 'results');
+	}
+
+	resultPath(id: string): string {
+		if (!TASK_ID.test(id)) throw new Error(`Not a local task id: ${id}`);
+		return path.join(this.resultsDir, `${id}.mp4`);
+	}
+
+	/** The stored input for an upload id, or null for anything that is not one. */
+	uploadPath(uploadId: string): string | null {
+		return UPLOAD_ID.test(uploadId) ? path.join(this.root, 'uploads', uploadId) : null;
+	}
+
+	/** Written to a temporary name and renamed: a reader never sees half a task. */
+	private async write(task: LocalTask): Promise<void> {
+		const file = this.taskPath(task.id);
+		await fsp.mkdir(path.dirname(file), { recursive: true });
+		const temp = `${file}.${randomUUID()}.tmp`;
+		await fsp.writeFile(temp, JSON.stringify(task));
+		await fsp.rename(temp, file);
+	}
+
+	async create(operation: OperationType, params: Record<string, unknown>, now: Date): Promise<LocalTask> {
+		const task: LocalTask = { id: randomUUID(), operation, params, submitted_at: now.toISOString() };
+		await this.write(task);
+		return task;
+	}
+
+	/** The task, or null when there is none by that id. */
+	async read(id: string): Promise<LocalTask | null> {
+		if (!TASK_ID.test(id)) return null;
+		let text: string;
+		try {
+			text = await fsp.readFile(this.taskPath(id), 'utf8');
+		} catch (err) {
+			if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+			throw err;
+		}
+		return TaskFile.parse(JSON.parse(text));
+	}
+
+	async markCancelled(task: LocalTask, now: Date): Promise<void> {
+		if (task.cancelled_at) return;
+		await this.write({ ...task, cancelled_at: now.toISOString() });
+	}
+
+	async hasResult(id: string): Promise<boolean> {
+		return exists(this.resultPath(id));
+	}
+
+	/** A fresh scratch folder for one render of the task. */
+	async workDir(id: string): Promise<string> {
+		const dir = path.join(this.root, 'work', `${id}-${randomUUID()}`);
+		await fsp.mkdir(dir, { recursive: true });
+		return dir;
+	}
+
+	/** Takes in a copy of an input file (a hard link when storage shares the file system). */
+	async addUpload(mediaType: 'image' | 'video', source: string): Promise<string> {
+		const id = `${mediaType}-${randomUUID()}`;
+		const target = path.join(this.root, 'uploads', id);
+		await fsp.mkdir(path.dirname(target), { recursive: true });
+		try {
+			await fsp.link(source, target);
+		} catch {
+			await fsp.copyFile(source, target);
+		}
+		return id;
+	}
+}
+
+export async function exists(file: string): Promise<boolean> {
+	try {
+		await fsp.access(file);
+		return true;
+	} catch {
+		return false;
+	}
+}
