@@ -484,6 +484,49 @@ describe('transport failures are transient', () => {
 	});
 });
 
+describe('result downloads', () => {
+	async function finishedVideoUrl(): Promise<string> {
+		px.script({ key: 'A', statuses: [1], times: 1 });
+		const { taskId } = await provider.submit(accountA, 'text_to_video', { prompt: 'x', model: 'v4.5', duration: 5, quality: '540p' });
+		const status = await provider.checkStatus(accountA, taskId);
+		return status.resultUrls![0];
+	}
+	const drain = async (stream: NodeJS.ReadableStream) => {
+		let bytes = 0;
+		for await (const chunk of stream) bytes += (chunk as Buffer).length;
+		return bytes;
+	};
+
+	it('streams the whole file', async () => {
+		expect(await drain(await provider.openResult(accountA, await finishedVideoUrl()))).toBe(fs.statSync(videoFile).size);
+	});
+
+	it('a connection reset mid-file fails the stream with a transient error', async () => {
+		const url = await finishedVideoUrl();
+		px.script({ path: '/files/', partialBody: 'drop', times: 1 });
+		const stream = await provider.openResult(accountA, url);
+		const err = await drain(stream).then(
+			() => null,
+			(e: unknown) => e
+		);
+		expect(err).toBeInstanceOf(ProviderError);
+		expect(err).toMatchObject({ cls: 'transient', details: { code: 'transport' } });
+	});
+
+	it('a file that stops arriving fails after the timeout of silence, not never', async () => {
+		const url = await finishedVideoUrl();
+		px.script({ path: '/files/', partialBody: 'stall', times: 1 });
+		const started = performance.now();
+		const stream = await provider.openResult(accountA, url);
+		const err = await drain(stream).then(
+			() => null,
+			(e: unknown) => e
+		);
+		expect(err).toMatchObject({ cls: 'transient', details: { code: 'timeout' } });
+		expect(performance.now() - started).toBeLessThan(2000);
+	});
+});
+
 describe('stand-in behaviours the pipeline tests rely on', () => {
 	const submitText = (account: AccountContext) =>
 		provider.submit(account, 'text_to_video', provider.mapParameters('text_to_video', parse('text_to_video', { prompt: 'x' }), {}));

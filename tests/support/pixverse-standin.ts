@@ -48,6 +48,8 @@ export interface StandinRule {
 	httpStatus?: number;
 	/** Answer HTTP 200 with a body that is not JSON. */
 	invalidJson?: boolean;
+	/** Result files only: send half the file, then close the connection ('drop') or go silent ('stall'). */
+	partialBody?: 'drop' | 'stall';
 	/** Generate requests only: the status sequence /video/result plays for the new video (the last one repeats). */
 	statuses?: number[];
 }
@@ -322,7 +324,13 @@ export async function startPixverseStandin(options: PixverseStandinOptions = {})
 				res.writeHead(404).end();
 				return;
 			}
-			res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': resultBytes.length }).end(resultBytes);
+			res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': resultBytes.length });
+			if (rule?.partialBody) {
+				res.write(resultBytes.subarray(0, resultBytes.length >> 1));
+				if (rule.partialBody === 'drop') setTimeout(() => req.socket.destroy(), 20);
+				return; // 'stall': the connection stays open, silent, until the client gives up or stop()
+			}
+			res.end(resultBytes);
 			return;
 		}
 

@@ -22,11 +22,11 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 import { config, type Config } from '../../config';
 import { ProviderError, type AccountContext, type InputUploads, type OperationSpec, type OperationType, type Provider, type TaskStatus } from '../types';
-import { callPixverse, pixverseLog, transportError, type ClientSettings } from './client';
+import { callPixverse, pixverseLog, type ClientSettings } from './client';
+import { openPixverseResult } from './download';
 import { classifyPixverseError } from './errors';
 import {
 	estimateCredits,
@@ -235,25 +235,7 @@ export function createPixverseProvider(settings: PixverseSettings | (() => Pixve
 			return { providerUploadId: mediaPrefix + idFrom(envelope.Resp, 'media_id', envelope), expiresAt: null };
 		},
 
-		async openResult(_account: AccountContext, url: string): Promise<Readable> {
-			const { timeoutMs } = current();
-			const abort = new AbortController();
-			// The timeout guards the wait for an answer; the body may then take as long as it needs.
-			const timer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
-			let response: Response;
-			try {
-				response = await fetch(url, { signal: abort.signal });
-			} catch (err) {
-				throw transportError(err, 'Pixverse result download', timeoutMs);
-			} finally {
-				clearTimeout(timer);
-			}
-			if (response.status !== 200 || !response.body) {
-				await response.body?.cancel();
-				throw new ProviderError('transient', `Pixverse result download: HTTP ${response.status}`, { code: `http_${response.status}` });
-			}
-			return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-		},
+		openResult: (_account: AccountContext, url: string): Promise<Readable> => openPixverseResult(url, current().timeoutMs),
 
 		classifyError: classifyPixverseError
 	};
