@@ -10,6 +10,10 @@
  * refunds or never accepted the job. Before reserving again for the same job (retry on another
  * account), the caller releases the slot, and refunds when the provider never took the job:
  * reserving overwrites jobs.credits_charged.
+ *
+ * Credits are per type ({"default": 120}); null means "not tracked" (the local renderer, or an
+ * account whose balance nobody entered): such an account is eligible whatever the estimate, and
+ * nothing is charged to it.
  */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
@@ -90,7 +94,8 @@ export async function reserveAccount(
 					if (err instanceof CredentialsDecryptError) throw new UndecryptableAccount(taken.id);
 					throw err;
 				}
-				await holdOnJob(tx, job.id, taken.id, cost);
+				// Nothing is charged to an account whose credits are not tracked.
+				await holdOnJob(tx, job.id, taken.id, taken.credits ? cost : null);
 				return { account: taken, context: { id: taken.id, credentials } };
 			});
 			if (outcome === 'none') {
@@ -130,7 +135,7 @@ function eligibleFor(
 		or(isNull(providerAccounts.ownerId), eq(providerAccounts.ownerId, job.ownerId)),
 		selectable,
 		lt(providerAccounts.currentJobs, providerAccounts.maxConcurrentJobs),
-		cost ? gte(creditsOf(cost.creditType), sql`${cost.amount}::numeric`) : undefined,
+		cost ? or(isNull(providerAccounts.credits), gte(creditsOf(cost.creditType), sql`${cost.amount}::numeric`)) : undefined,
 		exclude.length ? notInArray(providerAccounts.id, exclude) : undefined
 	);
 }
@@ -172,7 +177,8 @@ async function takeSlot(
 			updatedAt: sql`now()`,
 			...(cost
 				? {
-						credits: sql`jsonb_set(coalesce(${providerAccounts.credits}, '{}'::jsonb), array[${cost.creditType}::text],
+						// Untracked (null) credits stay null: there is nothing to count down.
+						credits: sql`jsonb_set(${providerAccounts.credits}, array[${cost.creditType}::text],
 							to_jsonb(${creditsOf(cost.creditType)} - ${cost.amount}::numeric))`
 					}
 				: {})
@@ -317,34 +323,40 @@ export async function recordRequestFailure(db: DbOrTx, accountId: string, messag
 }
 
 /**
- * Gives the job's charged credits back to its account, once: the charge is cleared under the
- * job's row lock in the same transaction. An account exhausted by our own count (every type at
- * zero) becomes active again when the refund gives it credits.
+ * Gives the job's charged credits back to its account, once: one statement that locks the job's
+ * row, clears the charge and credits the account, so a second (or concurrent) call finds nothing
+ * to refund. An account exhausted by our own count (every type at zero) becomes active again
+ * when the refund gives it credits; one the provider declared exhausted stays so.
  */
-export async function refundCredits(db: Db, jobId: string): Promise<void> {
-	await db.transaction(async (tx) => {
-		const [job] = await tx
-			.select({ accountId: jobs.accountId, charged: jobs.creditsCharged })
-			.from(jobs)
-			.where(eq(jobs.id, jobId))
-			.for('update');
-		if (!job?.charged) return;
-		await tx.update(jobs).set({ creditsCharged: null, updatedAt: sql`now()` }).where(eq(jobs.id, jobId));
-		if (!job.accountId || job.charged.amount <= 0) return;
-		const { type, amount } = job.charged;
-		await tx
-			.update(providerAccounts)
-			.set({
-				credits: sql`jsonb_set(coalesce(${providerAccounts.credits}, '{}'::jsonb), array[${type}::text],
-					to_jsonb(${creditsOf(type)} + ${amount}::numeric))`,
-				status: sql`case when ${providerAccounts.status} = 'exhausted' and not exists (
-						select 1 from jsonb_each_text(coalesce(${providerAccounts.credits}, '{}'::jsonb)) c where c.value::numeric > 0)
-					then 'active'::provider_account_status else ${providerAccounts.status} end`,
-				updatedAt: sql`now()`
-			})
-			.where(eq(providerAccounts.id, job.accountId));
-		logger.info({ job_id: jobId, account_id: job.accountId, credit_type: type, amount }, 'account:credits_refunded');
-	});
+export async function refundCredits(db: DbOrTx, jobId: string): Promise<void> {
+	const rows = await db.execute<{ account_id: string | null; credit_type: string; amount: number }>(sql`
+		with charged as (
+			select id, account_id, credits_charged from jobs
+			where id = ${jobId}::uuid and credits_charged is not null
+			for update
+		), cleared as (
+			update jobs j set credits_charged = null, updated_at = now()
+			from charged c where j.id = c.id
+			returning c.account_id, c.credits_charged ->> 'type' as credit_type, (c.credits_charged ->> 'amount')::numeric as amount
+		), credited as (
+			update provider_accounts a set
+				credits = jsonb_set(a.credits, array[c.credit_type], to_jsonb(coalesce((a.credits ->> c.credit_type)::numeric, 0) + c.amount)),
+				status = case when a.status = 'exhausted'
+						and not exists (select 1 from jsonb_each_text(a.credits) e where e.value::numeric > 0)
+					then 'active'::provider_account_status else a.status end,
+				updated_at = now()
+			from cleared c
+			where a.id = c.account_id and a.credits is not null and c.amount > 0
+			returning a.id
+		)
+		select account_id, credit_type, amount::float8 as amount from cleared`);
+	const refund = rows[0];
+	if (refund?.account_id) {
+		logger.info(
+			{ job_id: jobId, account_id: refund.account_id, credit_type: refund.credit_type, amount: refund.amount },
+			'account:credits_refunded'
+		);
+	}
 }
 
 /**
