@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import { eventsAfter, type EventHub } from './hub';
 
 export const HEARTBEAT_MS = 15_000;
+const REPLAYED_IDS_KEPT = 10_000;
 
 export function formatEvent(row: EventRow): string {
 	// JSON has no raw newlines, so one data line is always enough.
@@ -32,7 +33,9 @@ export function openEventStream({ db, hub, ownerId, lastEventId, log, heartbeatM
 	let closed = false;
 	// Highest id sent; replays after a reconnect of the LISTEN connection start here.
 	let lastSent = lastEventId ?? 0;
-	// While replaying, live events wait here; ids the replay sent are skipped when they arrive.
+	// While replaying, live events wait here. The hub reads notified rows asynchronously, so an
+	// event the replay sent may still arrive live after the buffer is flushed: replayed ids are
+	// remembered for the stream's life (only the newest ones: the overlap is the replay's tail).
 	let buffer: EventRow[] | null = [];
 	let replayedIds = new Set<number>();
 
@@ -80,7 +83,9 @@ export function openEventStream({ db, hub, ownerId, lastEventId, log, heartbeatM
 					const waiting = buffer ?? [];
 					buffer = null;
 					for (const row of waiting) send(row);
-					replayedIds = new Set();
+					if (replayedIds.size > REPLAYED_IDS_KEPT) {
+						replayedIds = new Set([...replayedIds].sort((a, b) => a - b).slice(-REPLAYED_IDS_KEPT));
+					}
 				}
 			};
 

@@ -18,6 +18,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import type { Logger } from '../logger';
 import { deriveMedia, MediaContentError, resolveFfmpegPath, type MediaDerivatives, type RenderedImage } from '../media';
 import { enqueue, type PgBoss } from '../queue/boss';
+import { publishAssetStatus } from '../events/asset-events';
 import type { Storage } from '../storage/local';
 
 export interface IngestContext {
@@ -125,8 +126,9 @@ async function storeVariants(ctx: IngestContext, asset: Asset, media: MediaDeriv
 				updatedAt: sql`now()`
 			})
 			.where(and(eq(assets.id, asset.id), isNull(assets.purgedAt), inArray(assets.status, runnable)))
-			.returning({ id: assets.id });
+			.returning();
 		if (!updated) return null;
+		await publishAssetStatus(tx, updated);
 		for (const row of rows) {
 			const values = {
 				format: row.image.format,
@@ -168,10 +170,14 @@ async function storeVariants(ctx: IngestContext, asset: Asset, media: MediaDeriv
 }
 
 async function markFailed(db: DbOrTx, assetId: string, message: string, from: Asset['status'][]): Promise<void> {
-	await db
-		.update(assets)
-		.set({ status: 'failed', errorMessage: message, updatedAt: sql`now()` })
-		.where(and(eq(assets.id, assetId), isNull(assets.purgedAt), inArray(assets.status, from)));
+	await db.transaction(async (tx) => {
+		const [failed] = await tx
+			.update(assets)
+			.set({ status: 'failed', errorMessage: message, updatedAt: sql`now()` })
+			.where(and(eq(assets.id, assetId), isNull(assets.purgedAt), inArray(assets.status, from)))
+			.returning();
+		if (failed) await publishAssetStatus(tx, failed);
+	});
 }
 
 /**
