@@ -75,8 +75,8 @@ export class ClipRenderError extends Error {
 	override name = 'ClipRenderError';
 }
 
-async function render(ffmpegPath: string, args: string[]): Promise<void> {
-	const { code, stderr } = await runFfmpeg(ffmpegPath, ['-loglevel', 'error', ...args], { timeoutMs: RENDER_TIMEOUT_MS });
+async function render(ffmpegPath: string, args: string[], timeoutMs = RENDER_TIMEOUT_MS): Promise<void> {
+	const { code, stderr } = await runFfmpeg(ffmpegPath, ['-loglevel', 'error', ...args], { timeoutMs });
 	if (code === 0) return;
 	const reason = stderr.trim().split('\n').at(-1)?.trim() || `exit code ${code}`;
 	if (MACHINE_TROUBLE.test(stderr)) throw new ClipRenderError(`Rendering failed: ${reason}`);
@@ -153,7 +153,9 @@ export async function renderExtendedClip(target: ClipTarget, o: { video: string;
 	const graph =
 		`[0:v]fps=${CLIP_FPS},scale=${size.width * 2}:${size.height * 2},setsar=1,` +
 		`tpad=stop_mode=clone:stop_duration=${num(o.seconds + 1)},${zoom},format=yuv420p[v]`;
-	await render(target.ffmpegPath, ['-i', o.video, '-filter_complex', graph, '-map', '[v]', ...encodeArgs(sourceFrames + extra, target.output)]);
+	// The whole source is re-encoded: a long one gets time in proportion (small frames encode at many times real time).
+	const timeoutMs = RENDER_TIMEOUT_MS + probe.durationSec * 500;
+	await render(target.ffmpegPath, ['-i', o.video, '-filter_complex', graph, '-map', '[v]', ...encodeArgs(sourceFrames + extra, target.output)], timeoutMs);
 }
 
 /** One side of a transition as an input of `seconds`: a still (fitted by sharp) or a video's end/start. */

@@ -38,7 +38,7 @@ export async function fitImage(file: string, size: FrameSize, fit: 'cover' | 'in
 const escapeXml = (text: string) =>
 	text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
 
-/** Greedy word wrap by character count (a sans font's average glyph is about 0.55 em wide). */
+/** Greedy word wrap by character count. */
 export function wrapText(text: string, perLine: number, maxLines: number): string[] {
 	const words = text.trim().split(/\s+/).filter(Boolean).flatMap((w) => w.match(new RegExp(`.{1,${perLine}}`, 'gu')) ?? []);
 	const lines: string[] = [];
@@ -61,7 +61,8 @@ export function wrapText(text: string, perLine: number, maxLines: number): strin
 /** The prompt, centred on a translucent panel, on a transparent PNG the size of the frame. */
 export async function textCard(prompt: string, size: FrameSize): Promise<Buffer> {
 	const fontSize = Math.max(10, Math.round(Math.min(size.width, size.height) / 11));
-	const perLine = Math.max(8, Math.floor((size.width * 0.84) / (fontSize * 0.55)));
+	// A bold sans glyph averages about 0.62 em; wider ones (W, M) are rare enough in prose.
+	const perLine = Math.max(8, Math.floor((size.width * 0.84) / (fontSize * 0.62)));
 	const lines = wrapText(prompt, perLine, Math.max(1, Math.floor((size.height * 0.7) / (fontSize * 1.25))));
 	const lineHeight = Math.round(fontSize * 1.25);
 	const panelHeight = lines.length * lineHeight + fontSize;

@@ -35,6 +35,9 @@ export function localProviderSettings(config: Config): LocalProviderSettings {
 	return { dir: config.localProviderDir, delayMs: config.LOCAL_PROVIDER_DELAY_MS, ffmpegPath: resolveFfmpegPath(config.FFMPEG_PATH) };
 }
 
+/** Scratch older than this belongs to a render whose process died. */
+const STALE_SCRATCH_MS = 60 * 60_000;
+
 const noCost = () => null;
 const operations: Record<OperationType, OperationSpec> = {
 	text_to_video: { params: localParams.text_to_video, estimateCost: noCost },
@@ -73,7 +76,8 @@ export function createLocalProvider(settings: () => LocalProviderSettings, now: 
 	}
 
 	async function renderIntoPlace(tasks: TaskStore, task: LocalTask): Promise<void> {
-		const workDir = await tasks.workDir(task.id);
+		// Longer than any render takes (media/clips.ts gives up after two minutes plus the source's length).
+		const workDir = await tasks.workDir(task.id, STALE_SCRATCH_MS, new Date());
 		const started = Date.now();
 		try {
 			const output = path.join(workDir, 'clip.mp4');

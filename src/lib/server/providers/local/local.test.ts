@@ -93,7 +93,7 @@ describe('local provider: the five operations render real H.264 MP4s', { timeout
 		expect(Math.abs(video.durationSec - 2)).toBeLessThanOrEqual(0.2);
 	});
 
-	it('image_to_video: a 9:16 Ken Burns over a JPEG with an EXIF rotation', async () => {
+	it('image_to_video: a 9:16 Ken Burns over a JPEG (stored with an EXIF orientation)', async () => {
 		const { local } = provider();
 		const f = file(inputs.jpeg, 'image');
 		const video = await describeVideo(await render(local, 'image_to_video', { image_asset_id: f.assetId, duration: 3, aspect_ratio: '9:16' }, [f]));
@@ -141,6 +141,14 @@ describe('local provider: the five operations render real H.264 MP4s', { timeout
 		const [x, y, z] = [await t(7), await t(7), await t(8)];
 		expect(sha256(x)).toBe(sha256(y));
 		expect(sha256(z)).not.toBe(sha256(x));
+	});
+
+	it('text_to_video: a 2048-character prompt and mixed scripts fit the card without failing', async () => {
+		const { local } = provider();
+		for (const prompt of ['x'.repeat(2048), `نص عربي, 日本語, emoji 🚀 & <tags> "quotes" ${'word '.repeat(400)}`]) {
+			const video = await describeVideo(await render(local, 'text_to_video', { prompt, duration: 1, aspect_ratio: '9:16' }));
+			expect(video).toMatchObject({ codec: 'h264', width: 180, height: 320 });
+		}
 	});
 
 	it('renders a 3 s clip in well under two seconds', async () => {
@@ -191,11 +199,16 @@ describe('local provider: the task model', { timeout: 30_000 }, () => {
 		const first = provider(0);
 		const taskId = await submit(first.local, 'text_to_video', { prompt: 'handed over', duration: 1 });
 		const second = createLocalProvider(() => ({ dir: first.dir, delayMs: 0, ffmpegPath }));
-		// A render killed half-way leaves only scratch files: the next poll renders from scratch.
-		fs.mkdirSync(path.join(first.dir, 'work', `${taskId}-dead`), { recursive: true });
-		fs.writeFileSync(path.join(first.dir, 'work', `${taskId}-dead`, 'clip.mp4'), 'half a file');
+		// A render killed half-way, two hours ago, left only scratch: the next poll renders from scratch and clears it.
+		const dead = path.join(first.dir, 'work', `${taskId}-dead`);
+		fs.mkdirSync(dead, { recursive: true });
+		fs.writeFileSync(path.join(dead, 'clip.mp4'), 'half a file');
+		const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+		fs.utimesSync(dead, twoHoursAgo, twoHoursAgo);
 		expect((await second.checkStatus(account, taskId)).state).toBe('succeeded');
 		expect((await first.local.checkStatus(account, taskId)).state).toBe('succeeded');
+		expect(fs.readdirSync(path.join(first.dir, 'work'))).toEqual([]);
+		expect((await describeVideo(fileURLToPath((await second.checkStatus(account, taskId)).resultUrls![0]))).durationSec).toBe(1);
 	});
 
 	it('answers failed (request) for a task it does not know', async () => {

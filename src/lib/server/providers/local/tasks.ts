@@ -82,10 +82,20 @@ export class TaskStore {
 		return exists(this.resultPath(id));
 	}
 
-	/** A fresh scratch folder for one render of the task. */
-	async workDir(id: string): Promise<string> {
-		const dir = path.join(this.root, 'work', `${id}-${randomUUID()}`);
-		await fsp.mkdir(dir, { recursive: true });
+	/**
+	 * A fresh scratch folder for one render of the task. Scratch of this task's earlier renders that
+	 * is older than `staleMs` was left by a process that died mid-render: it goes first.
+	 */
+	async workDir(id: string, staleMs: number, now: Date): Promise<string> {
+		const parent = path.join(this.root, 'work');
+		await fsp.mkdir(parent, { recursive: true });
+		for (const name of await fsp.readdir(parent)) {
+			if (!name.startsWith(`${id}-`)) continue;
+			const stat = await fsp.stat(path.join(parent, name)).catch(() => null);
+			if (stat && now.getTime() - stat.mtimeMs > staleMs) await fsp.rm(path.join(parent, name), { recursive: true, force: true });
+		}
+		const dir = path.join(parent, `${id}-${randomUUID()}`);
+		await fsp.mkdir(dir);
 		return dir;
 	}
 
