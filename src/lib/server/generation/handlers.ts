@@ -1,23 +1,10 @@
 /**
- * The worker's generation stages. Being written (issue 4): each throws until its stage exists, so
- * a job sent early fails loudly in the worker's log instead of vanishing.
+ * The worker's generation stages, one file each: submit → poll → download, cancel when a running
+ * job is cancelled, and the sweep that repairs what a crash left behind. worker/handlers.ts
+ * routes the generation.* queues here.
  */
-import type { HandlerContext } from '../worker/handlers';
-
-const notBuilt = (stage: string) => new Error(`generation.${stage} is not built yet`);
-
-export async function submitJob(_ctx: HandlerContext, _jobId: string): Promise<Record<string, unknown>> {
-	throw notBuilt('submit');
-}
-export async function pollSubmission(_ctx: HandlerContext, _submissionId: string): Promise<Record<string, unknown>> {
-	throw notBuilt('poll');
-}
-export async function downloadResult(_ctx: HandlerContext, _submissionId: string): Promise<Record<string, unknown>> {
-	throw notBuilt('download');
-}
-export async function cancelSubmission(_ctx: HandlerContext, _submissionId: string): Promise<Record<string, unknown>> {
-	throw notBuilt('cancel');
-}
-export async function sweepGeneration(_ctx: HandlerContext): Promise<Record<string, unknown>> {
-	return {};
-}
+export { submitJob } from './submit';
+export { pollSubmission } from './poll';
+export { downloadResult } from './download';
+export { cancelSubmission } from './cancel';
+export { sweepGeneration } from './sweep';

@@ -16,7 +16,10 @@ export function createBoss(url: string, schema: string, role: 'web' | 'worker'):
 		max: role === 'worker' ? 10 : 4,
 		// Maintenance and cron belong to the worker; the web process only sends.
 		supervise: role === 'worker',
-		schedule: role === 'worker'
+		schedule: role === 'worker',
+		// The pass that retries jobs whose worker died (stale heartbeat, see queue/jobs.ts) runs this
+		// often, instead of every minute: a killed worker's generation stages resume ~10-20 s later.
+		...(role === 'worker' ? { superviseIntervalSeconds: 10, monitorIntervalSeconds: 10 } : {})
 	});
 }
 
@@ -35,7 +38,8 @@ export function logQueueErrors(boss: PgBoss, log: Logger): void {
 /** createQueue must precede send and work (pg-boss 12); it is idempotent. */
 export async function ensureQueues(boss: PgBoss): Promise<void> {
 	for (const name of jobNames) {
-		await boss.createQueue(name, { retryLimit: jobDefinitions[name].retryLimit, retryBackoff: true });
+		const def: { retryLimit: number; queue?: { policy?: string; heartbeatSeconds?: number } } = jobDefinitions[name];
+		await boss.createQueue(name, { retryLimit: def.retryLimit, retryBackoff: true, ...def.queue });
 	}
 }
 

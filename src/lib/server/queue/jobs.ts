@@ -18,6 +18,12 @@ interface JobDefinition {
 	retryLimit: number;
 	/** pg-boss work options, set deliberately: its defaults fetch one job every two seconds. */
 	work: { batchSize: number; pollingIntervalSeconds: number; localConcurrency: number };
+	/**
+	 * Queue options beyond retries. `stately` with a singletonKey allows one queued and one active
+	 * job per key (one poller per submission). heartbeatSeconds: a job whose worker died (SIGKILL,
+	 * power loss) is retried once its heartbeat is that stale, instead of after the 15-minute expiry.
+	 */
+	queue?: { policy?: 'standard' | 'stately'; heartbeatSeconds?: number };
 }
 
 export const jobDefinitions = {
@@ -56,21 +62,31 @@ export const jobDefinitions = {
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
 	},
 	// Generation (generation/): each stage is its own queue, so a slow download never holds a
-	// submit lane. Options are placeholders until the pipeline is measured (npm run bench:jobs).
+	// submit lane. The stages mostly wait on the database and the provider's HTTP, not the CPU, so
+	// many run at once per core; each fetch takes a batch (one round trip per batch instead of per
+	// job) and idle workers poll often, because at 100 jobs/s a 2-second default poll would be the
+	// whole latency budget. Measured with npm run bench:jobs (1000 jobs, 2 workers, 2 cores).
+	// Heartbeats: a killed worker's stage is retried ~10 s later, not after pg-boss's 15 minutes.
 	'generation.submit': {
 		payload: generationJob,
 		retryLimit: 8,
-		work: { batchSize: 4, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 }
+		work: { batchSize: 8, pollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
+		queue: { heartbeatSeconds: 10 }
 	},
+	// One poller per submission: sent with singletonKey = submission id into a stately queue, so a
+	// re-drive from the sweep never doubles the polling of a task.
 	'generation.poll': {
 		payload: submissionJob,
 		retryLimit: 8,
-		work: { batchSize: 4, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 }
+		work: { batchSize: 8, pollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
+		queue: { policy: 'stately', heartbeatSeconds: 10 }
 	},
+	// Downloads stream bytes to disk and hash them: fewer at once than the waiting stages.
 	'generation.download': {
 		payload: submissionJob,
 		retryLimit: 6,
-		work: { batchSize: 2, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 }
+		work: { batchSize: 4, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 },
+		queue: { policy: 'stately', heartbeatSeconds: 10 }
 	},
 	/** Asks the provider to stop a running task whose job was cancelled. */
 	'generation.cancel': {

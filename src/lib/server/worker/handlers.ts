@@ -5,6 +5,7 @@
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { Logger } from '../logger';
+import type { PgBoss } from '../queue/boss';
 import type { JobName, JobPayload } from '../queue/jobs';
 import type { Storage } from '../storage/local';
 import { purgeExpiredTrash } from '../assets/service';
@@ -18,6 +19,8 @@ export interface HandlerContext {
 	config: Config;
 	log: Logger;
 	storage: Storage;
+	/** For handlers that send follow-up jobs (the generation stages chain submit → poll → download). */
+	boss: PgBoss;
 	/** This run of the job: pg-boss retries it until retryCount reaches its retryLimit. */
 	attempt: { retryCount: number; final: boolean };
 }

@@ -20,7 +20,7 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 	await boss.start();
 	await ensureQueues(boss);
 
-	const ctx: Omit<HandlerContext, 'log' | 'attempt'> = { db, config, storage };
+	const ctx: Omit<HandlerContext, 'log' | 'attempt'> = { db, config, storage, boss };
 	for (const name of jobNames) {
 		const def = jobDefinitions[name];
 		const handler = handlers[name] as Handler<JobName>;
