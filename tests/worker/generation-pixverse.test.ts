@@ -1,0 +1,152 @@
+/**
+ * The generation pipeline with the Pixverse adapter against its stand-in (tests/support/
+ * pixverse-standin.ts), through the real worker process: a success, and what each error class does
+ * to a job: an exhausted account (500090) fails over to the next account and is marked exhausted;
+ * moderation fails the job at once with its credits refunded and no other account tried; a bad
+ * parameter fails at once; a transient overload is retried and, when it persists, fails the job
+ * as transient after the configured number of attempts.
+ */
+import fs from 'node:fs';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assets, providerAccounts, providerSubmissions, type ProviderAccount, type User } from '../../src/lib/server/db/schema';
+import { createJob } from '../../src/lib/server/jobs/service';
+import { createBoss, ensureQueues, type PgBoss } from '../../src/lib/server/queue/boss';
+import { makeAccount, testConfig } from '../support/accounts';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { makeUser } from '../support/factories';
+import { ended, jobOutcome, slotsHeld, startGenerationWorker, tempRoot, waitForJob, workerEnv } from '../support/generation';
+import { startPixverseStandin, type PixverseStandin } from '../support/pixverse-standin';
+import type { WorkerProcess } from '../support/worker-process';
+
+const KEYS = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, `standin-key-${i}-0123456789abcdef`]));
+const COST = 45; // 540p, 5 s (providers/pixverse/params.ts)
+
+let t: TestDatabase;
+let root: string;
+let px: PixverseStandin;
+let worker: WorkerProcess;
+let boss: PgBoss;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+	t = await createTestDatabase();
+	root = tempRoot('gen-pixverse');
+	px = await startPixverseStandin({ keys: KEYS, statuses: [5, 1] });
+	env = workerEnv({
+		databaseUrl: t.url,
+		root,
+		env: { PIXVERSE_BASE_URL: px.url, PIXVERSE_POLL_MS: '100', GENERATION_TRANSIENT_RETRIES: '2' }
+	});
+	worker = await startGenerationWorker({ databaseUrl: t.url, root, env });
+	boss = createBoss(t.url, 'pgboss', 'web');
+	await boss.start();
+	await ensureQueues(boss);
+}, 90_000);
+
+afterAll(async () => {
+	worker?.kill('SIGKILL');
+	await boss?.stop({ graceful: false, timeout: 2000 }).catch(() => {});
+	await px?.stop();
+	await t?.destroy();
+	fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh user with private accounts on the given stand-in keys (first = highest priority). */
+async function userWithAccounts(...keyLabels: string[]): Promise<{ user: User; accounts: ProviderAccount[] }> {
+	const { user } = await makeUser(t.db);
+	const accounts = [];
+	for (const [i, label] of keyLabels.entries()) {
+		accounts.push(
+			await makeAccount(t.db, {
+				ownerId: user.id,
+				label,
+				priority: 10 - i,
+				credentials: { api_key: KEYS[label] },
+				credits: { default: 100 },
+				maxConcurrentJobs: 2
+			})
+		);
+	}
+	return { user, accounts };
+}
+
+const generate = (user: User, prompt: string) =>
+	createJob(t.db, boss, testConfig(env), user, { operationType: 'text_to_video', providerId: 'pixverse', params: { prompt } }).then((r) => r.job);
+
+const account = async (id: string) => (await t.db.select().from(providerAccounts).where(eq(providerAccounts.id, id)))[0];
+const ledger = (jobId: string) =>
+	t.db.select().from(providerSubmissions).where(eq(providerSubmissions.jobId, jobId)).orderBy(asc(providerSubmissions.retryAttempt));
+
+describe('pixverse through the worker', () => {
+	it('completes a job: the result is an asset with Pixverse ids, the credits are spent, the key is never in the ledger', async () => {
+		const { user, accounts } = await userWithAccounts('k0');
+		const job = await waitForJob(t.db, (await generate(user, 'a red fox in snow')).id, ended, worker);
+		expect(job).toMatchObject({ status: 'completed', accountId: accounts[0].id });
+		const [submission] = await ledger(job.id);
+		const [asset] = await t.db.select().from(assets).where(eq(assets.sourceJobId, job.id));
+		expect(asset).toMatchObject({ id: job.assetId, providerId: 'pixverse', providerAssetId: submission.providerTaskId, providerAccountId: accounts[0].id });
+		expect(submission).toMatchObject({ status: 'succeeded', payload: expect.objectContaining({ prompt: 'a red fox in snow' }) });
+		expect(JSON.stringify(await ledger(job.id))).not.toContain(KEYS.k0);
+		expect(worker.output()).not.toContain(KEYS.k0);
+		expect((await account(accounts[0].id)).credits).toEqual({ default: 100 - COST });
+		expect(await jobOutcome(t.db, job.id)).toEqual({ assets: 1, completedEvents: 1 });
+	}, 30_000);
+
+	it('fails over to the next account when the first has no balance (500090), and marks the first exhausted', async () => {
+		const { user, accounts } = await userWithAccounts('k1', 'k2');
+		px.script({ key: 'k1', path: '/video/text/generate', errCode: 500090, errMsg: 'insufficient balance' });
+		const job = await waitForJob(t.db, (await generate(user, 'failover')).id, ended, worker);
+		expect(job).toMatchObject({ status: 'completed', accountId: accounts[1].id });
+		const [first, second] = await ledger(job.id);
+		expect(first).toMatchObject({ accountId: accounts[0].id, status: 'failed', errorClass: 'account', providerTaskId: null });
+		expect(second).toMatchObject({ accountId: accounts[1].id, status: 'succeeded', previousSubmissionId: first.id, retryAttempt: 1 });
+		expect(await account(accounts[0].id)).toMatchObject({ status: 'exhausted', credits: { default: 100 } });
+		expect((await account(accounts[1].id)).credits).toEqual({ default: 100 - COST });
+		expect(await slotsHeld(t.db)).toEqual({ currentJobs: 0, holdingJobs: 0 });
+	}, 30_000);
+
+	it('fails a job at moderation at once: credits refunded, no other account tried', async () => {
+		const { user, accounts } = await userWithAccounts('k3', 'k4');
+		px.script({ prompt: /forbidden/, statuses: [5, 7] });
+		const job = await waitForJob(t.db, (await generate(user, 'something forbidden')).id, ended, worker);
+		expect(job).toMatchObject({ status: 'failed', errorClass: 'request', assetId: null });
+		const rows = await ledger(job.id);
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({ accountId: accounts[0].id, status: 'failed', errorClass: 'request' });
+		expect(rows[0].providerTaskId).not.toBeNull();
+		expect((await account(accounts[0].id)).credits).toEqual({ default: 100 });
+		expect(await account(accounts[0].id)).toMatchObject({ status: 'active' });
+		expect(await account(accounts[1].id)).toMatchObject({ credits: { default: 100 }, lastUsedAt: null });
+		expect(await jobOutcome(t.db, job.id)).toEqual({ assets: 0, completedEvents: 0 });
+	}, 30_000);
+
+	it('fails a job the provider refuses as invalid (400017) at once, without trying another account', async () => {
+		const { user, accounts } = await userWithAccounts('k5', 'k6');
+		px.script({ key: 'k5', path: '/video/text/generate', errCode: 400017, errMsg: 'invalid parameter' });
+		const job = await waitForJob(t.db, (await generate(user, 'bad parameter')).id, ended, worker);
+		expect(job).toMatchObject({ status: 'failed', errorClass: 'request' });
+		expect(await ledger(job.id)).toHaveLength(1);
+		expect((await account(accounts[0].id)).credits).toEqual({ default: 100 });
+		expect((await account(accounts[1].id)).lastUsedAt).toBeNull();
+	}, 30_000);
+
+	it('retries a transient overload (500069) and completes; a persistent one fails the job as transient', async () => {
+		const { user } = await userWithAccounts('k7');
+		px.script({ key: 'k7', path: '/video/text/generate', errCode: 500069, times: 1 });
+		const retried = await waitForJob(t.db, (await generate(user, 'busy once')).id, ended, worker);
+		expect(retried.status).toBe('completed');
+		expect((await ledger(retried.id)).map((s) => [s.status, s.errorClass])).toEqual([
+			['failed', 'transient'],
+			['succeeded', null]
+		]);
+
+		const other = await userWithAccounts('k8');
+		px.script({ key: 'k8', path: '/video/text/generate', errCode: 500069 });
+		const failed = await waitForJob(t.db, (await generate(other.user, 'always busy')).id, ended, worker);
+		expect(failed).toMatchObject({ status: 'failed', errorClass: 'transient', errorMessage: expect.stringMatching(/gave up after 3 attempts/) });
+		expect(await ledger(failed.id)).toHaveLength(3);
+		expect((await account(other.accounts[0].id)).credits).toEqual({ default: 100 });
+		expect(await slotsHeld(t.db)).toEqual({ currentJobs: 0, holdingJobs: 0 });
+	}, 30_000);
+});
