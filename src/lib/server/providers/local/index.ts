@@ -21,7 +21,7 @@ import { resolveFfmpegPath } from '../../media/ffmpeg';
 import { ProviderError, type OperationSpec, type OperationType, type Provider, type TaskStatus } from '../types';
 import { ASSET_FIELDS, localParams, taskParams } from './params';
 import { renderTask, uploadedFile } from './render';
-import { TaskStore, exists, type LocalTask } from './tasks';
+import { TaskStore, exists, sweepStore, type LocalTask, type Retention } from './tasks';
 
 export interface LocalProviderSettings {
 	/** The renderer's folder (tasks, uploads, results). */
@@ -37,6 +37,12 @@ export function localProviderSettings(config: Config): LocalProviderSettings {
 
 /** Scratch older than this belongs to a render whose process died. */
 const STALE_SCRATCH_MS = 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+/** The upload cache is told uploads expire after this; they are deleted a day later. */
+const UPLOAD_TTL_MS = 7 * DAY_MS;
+const RETENTION: Retention = { tasksMs: DAY_MS, uploadsMs: UPLOAD_TTL_MS + DAY_MS };
+/** The folder is swept at most this often, by whichever call comes first. */
+const SWEEP_EVERY_MS = 60 * 60_000;
 
 const noCost = () => null;
 const operations: Record<OperationType, OperationSpec> = {
@@ -64,6 +70,18 @@ export function createLocalProvider(settings: () => LocalProviderSettings, now: 
 	const store = () => new TaskStore(settings().dir);
 	/** Renders in progress in this process, so overlapping polls of one task share one render. */
 	const rendering = new Map<string, Promise<void>>();
+	let lastSweep = 0;
+
+	/** Old tasks, results and uploads go, on the side: a failed sweep is logged and tried next hour. */
+	function sweepNowAndThen(): void {
+		const at = Date.now();
+		if (at - lastSweep < SWEEP_EVERY_MS) return;
+		lastSweep = at;
+		sweepStore(store(), RETENTION, new Date(at)).then(
+			(removed) => removed && logger.info({ removed }, 'local:swept'),
+			(err: unknown) => logger.warn({ err }, 'local:sweep_failed')
+		);
+	}
 
 	async function renderOnce(tasks: TaskStore, task: LocalTask): Promise<void> {
 		if (await tasks.hasResult(task.id)) return;
@@ -122,6 +140,7 @@ export function createLocalProvider(settings: () => LocalProviderSettings, now: 
 				const issue = parsed.error.issues[0];
 				throw new ProviderError('request', `Invalid ${operation} parameters: ${issue?.path.join('.')} ${issue?.message}`.trim());
 			}
+			sweepNowAndThen();
 			const tasks = store();
 			for (const { ids } of assetRefs(operation, parsed.data)) for (const id of ids) await uploadedFile(tasks, id);
 			const task = await tasks.create(operation, parsed.data, now());
@@ -148,7 +167,8 @@ export function createLocalProvider(settings: () => LocalProviderSettings, now: 
 		},
 
 		async uploadAsset(_account, file) {
-			return { providerUploadId: await store().addUpload(file.mediaType, file.path), expiresAt: null };
+			const providerUploadId = await store().addUpload(file.mediaType, file.path);
+			return { providerUploadId, expiresAt: new Date(now().getTime() + UPLOAD_TTL_MS) };
 		},
 
 		async cancel(_account, taskId) {

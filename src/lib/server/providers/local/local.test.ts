@@ -12,6 +12,7 @@ import { runFfmpeg } from '../../media/ffmpeg';
 import { probeVideo } from '../../media/video';
 import { ProviderError, type AccountContext, type InputFile, type OperationType, type Provider, type TaskStatus } from '../types';
 import { createLocalProvider } from '.';
+import { sweepStore, TaskStore } from './tasks';
 
 const ffmpegPath = resolveFfmpegPath(process.env.FFMPEG_PATH);
 const account: AccountContext = { id: randomUUID(), credentials: {} };
@@ -209,6 +210,29 @@ describe('local provider: the task model', { timeout: 30_000 }, () => {
 		expect((await first.local.checkStatus(account, taskId)).state).toBe('succeeded');
 		expect(fs.readdirSync(path.join(first.dir, 'work'))).toEqual([]);
 		expect((await describeVideo(fileURLToPath((await second.checkStatus(account, taskId)).resultUrls![0]))).durationSec).toBe(1);
+	});
+
+	it('keeps tasks and results a day and inputs past the expiry it announced, then sweeps them', async () => {
+		const { local, dir } = provider();
+		const f = file(inputs.jpeg, 'image');
+		const upload = await local.uploadAsset(account, f);
+		// The upload cache learns when to upload again: a week on (by the provider's clock).
+		expect(upload.expiresAt?.toISOString()).toBe('2026-01-08T00:00:00.000Z');
+		const mapped = local.mapParameters('image_to_video', { image_asset_id: f.assetId, duration: 1, seed: 0, aspect_ratio: '16:9' }, { [f.assetId]: upload.providerUploadId });
+		const { taskId } = await local.submit(account, 'image_to_video', mapped);
+		expect((await local.checkStatus(account, taskId)).state).toBe('succeeded');
+		const store = new TaskStore(dir);
+		const files = () => ['tasks', 'results', 'uploads'].map((d) => fs.readdirSync(path.join(dir, d)).length);
+		expect(files()).toEqual([1, 1, 1]);
+
+		const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
+		await sweepStore(store, { tasksMs: 86_400_000, uploadsMs: 8 * 86_400_000 }, inDays(0.5));
+		expect(files()).toEqual([1, 1, 1]);
+		await sweepStore(store, { tasksMs: 86_400_000, uploadsMs: 8 * 86_400_000 }, inDays(2));
+		expect(files()).toEqual([0, 0, 1]);
+		await sweepStore(store, { tasksMs: 86_400_000, uploadsMs: 8 * 86_400_000 }, inDays(9));
+		expect(files()).toEqual([0, 0, 0]);
+		expect((await local.checkStatus(account, taskId)).state).toBe('failed');
 	});
 
 	it('answers failed (request) for a task it does not know', async () => {

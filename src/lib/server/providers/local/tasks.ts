@@ -113,6 +113,42 @@ export class TaskStore {
 	}
 }
 
+/** How long each kind of file is kept, in ms. */
+export interface Retention {
+	/** Task files and results: a job polls for minutes, then downloads at once. */
+	tasksMs: number;
+	/** Input copies: past their announced expiry (the upload cache re-uploads after it). */
+	uploadsMs: number;
+}
+
+/**
+ * Deletes what nobody will ask for again, so the folder stays bounded and a purged asset's bytes
+ * (held by a hard link here) do not outlive it by more than the retention. Uploads are aged by
+ * ctime: a hard link keeps the original's mtime, but making the link touches the ctime.
+ */
+export async function sweepStore(store: TaskStore, retention: Retention, now: Date): Promise<number> {
+	let removed = 0;
+	const sweepDir = async (dir: string, maxAgeMs: number, age: 'mtimeMs' | 'ctimeMs') => {
+		let names: string[];
+		try {
+			names = await fsp.readdir(dir);
+		} catch {
+			return;
+		}
+		for (const name of names) {
+			const file = path.join(dir, name);
+			const stat = await fsp.stat(file).catch(() => null);
+			if (!stat?.isFile() || now.getTime() - stat[age] <= maxAgeMs) continue;
+			await fsp.rm(file, { force: true });
+			removed++;
+		}
+	};
+	await sweepDir(path.join(store.root, 'tasks'), retention.tasksMs, 'mtimeMs');
+	await sweepDir(store.resultsDir, retention.tasksMs, 'mtimeMs');
+	await sweepDir(path.join(store.root, 'uploads'), retention.uploadsMs, 'ctimeMs');
+	return removed;
+}
+
 export async function exists(file: string): Promise<boolean> {
 	try {
 		await fsp.access(file);
