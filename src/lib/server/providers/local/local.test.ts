@@ -17,7 +17,7 @@ import { sweepStore, TaskStore } from './tasks';
 const ffmpegPath = resolveFfmpegPath(process.env.FFMPEG_PATH);
 const account: AccountContext = { id: randomUUID(), credentials: {} };
 let root: string;
-let inputs: { jpeg: string; png: string; mp4: string; truncated: string; text: string; textured: string };
+let inputs: { jpeg: string; png: string; mp4: string; rotatedMp4: string; truncated: string; text: string; textured: string };
 
 beforeAll(async () => {
 	root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixsim7-local-'));
@@ -30,6 +30,7 @@ beforeAll(async () => {
 		jpeg: await write('rotated.jpg', make.jpegRotated()),
 		png: await write('alpha.png', make.png(300, 500)),
 		mp4: await make.mp4(root, { seconds: 2 }),
+		rotatedMp4: await make.mp4(root, { seconds: 1, rotate: 90 }),
 		truncated: await write('truncated.jpg', make.truncatedJpeg()),
 		text: await write('not-a-video.mp4', make.textFile()),
 		// Detail to pan across: over a solid colour every framing looks the same.
@@ -108,6 +109,23 @@ describe('local provider: the five operations render real H.264 MP4s', { timeout
 		const video = await describeVideo(await render(local, 'video_extend', { video_asset_id: f.assetId, duration: 2 }, [f]));
 		expect(video).toMatchObject({ ...h264, width: 320, height: 240 });
 		expect(Math.abs(video.durationSec - 4)).toBeLessThanOrEqual(0.2);
+	});
+
+	it('video_extend: a phone video flagged as rotated stays upright (240×320)', async () => {
+		const { local } = provider();
+		const f = file(inputs.rotatedMp4, 'video');
+		const video = await describeVideo(await render(local, 'video_extend', { video_asset_id: f.assetId, duration: 1 }, [f]));
+		expect(video).toMatchObject({ ...h264, width: 240, height: 320 });
+		expect(Math.abs(video.durationSec - 2)).toBeLessThanOrEqual(0.2);
+	});
+
+	it('video_transition: between two videos, portrait', async () => {
+		const { local } = provider();
+		const [first, last] = [file(inputs.mp4, 'video'), file(inputs.rotatedMp4, 'video')];
+		const params = { first_asset_id: first.assetId, last_asset_id: last.assetId, duration: 3, aspect_ratio: '9:16' };
+		const video = await describeVideo(await render(local, 'video_transition', params, [first, last]));
+		expect(video).toMatchObject({ ...h264, width: 180, height: 320 });
+		expect(Math.abs(video.durationSec - 3)).toBeLessThanOrEqual(0.2);
 	});
 
 	it('video_transition: from a video into an image, square', async () => {
