@@ -1,7 +1,8 @@
 /**
  * Short generated clips for the local renderer: real H.264 MP4s (yuv420p, faststart) made by
  * ffmpeg filter graphs. Everything that varies comes from the arguments (the seed picks colours
- * and motion) and the encoder runs bit-exact, so the same arguments give the same bytes.
+ * and motion) and the encoder runs bit-exact, so the same arguments give the same bytes. Clips are
+ * silent: a source video's audio is dropped.
  *
  * The static ffmpeg is 4.1: no xfade (a crossfade is an alpha fade overlaid), no ffprobe (inputs are
  * measured from `ffmpeg -i`'s report in video.ts).
