@@ -28,6 +28,12 @@ export interface Storage {
 	readonly root: string;
 	/** Streams bytes to a temporary file while hashing; throws TooLargeError past maxBytes. */
 	writeTemp(source: Readable | AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredTemp>;
+	/**
+	 * Takes a finished file already on disk (a tus upload) as a temporary file without copying its
+	 * bytes when it can: a hard link on the same filesystem, a copy otherwise. The caller's file is
+	 * left where it was. Hashes what it took; throws TooLargeError past maxBytes.
+	 */
+	adoptFile(filePath: string, maxBytes: number): Promise<StoredTemp>;
 	/** Moves a temporary file to its content-addressed key (kept once if the key exists). */
 	commitOriginal(temp: StoredTemp, extension: string): Promise<string>;
 	/** Writes a derived file (thumbnail, poster) at the given key, atomically. */
@@ -44,6 +50,11 @@ export interface Storage {
 export function originalKey(sha256: string, extension: string): string {
 	const ext = extension.replace(/[^a-z0-9]/gi, '').toLowerCase();
 	return `originals/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}${ext ? `.${ext}` : ''}`;
+}
+
+function isLinkUnsupported(err: unknown): boolean {
+	const code = (err as NodeJS.ErrnoException | null)?.code;
+	return code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP';
 }
 
 export function createLocalStorage(root: string): Storage {
@@ -90,6 +101,33 @@ export function createLocalStorage(root: string): Storage {
 				throw err;
 			}
 			return { tempPath, sha256: hash.digest('hex'), size };
+		},
+
+		async adoptFile(filePath, maxBytes) {
+			const { size } = await fsp.stat(filePath);
+			if (size > maxBytes) throw new TooLargeError(maxBytes);
+			const tempPath = await tempFile();
+			try {
+				await fsp.link(filePath, tempPath);
+			} catch (err) {
+				// Another filesystem (or one without hard links): the bytes have to be copied.
+				if (!isLinkUnsupported(err)) throw err;
+				await fsp.copyFile(filePath, tempPath, fs.constants.COPYFILE_EXCL);
+			}
+			try {
+				// Hash our own name for the bytes, so what is hashed is what is kept.
+				const hash = createHash('sha256');
+				let hashed = 0;
+				for await (const chunk of fs.createReadStream(tempPath, { highWaterMark: 1024 * 1024 })) {
+					hash.update(chunk as Buffer);
+					hashed += (chunk as Buffer).length;
+				}
+				if (hashed > maxBytes) throw new TooLargeError(maxBytes);
+				return { tempPath, sha256: hash.digest('hex'), size: hashed };
+			} catch (err) {
+				await fsp.rm(tempPath, { force: true });
+				throw err;
+			}
 		},
 
 		async commitOriginal(temp, extension) {

@@ -3,7 +3,6 @@
  * one-request multipart form. Every path ends in `finishUpload`, which stores the bytes, charges
  * the storage quota and enqueues ingest in one transaction with the asset row.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { and, eq, isNull, ne } from 'drizzle-orm';
@@ -28,7 +27,7 @@ import type { PgBoss } from '../queue/boss';
 import { originalKey, TooLargeError, type Storage } from '../storage/local';
 import { lockStorageKey } from '../assets/service';
 import { effectiveQuotas, recordAssetUsage, tryReserveStorage, type QuotaDefaults } from '../users/quotas';
-import { clearStaged, readStaged, stageBytes, type Staged } from './staging';
+import { clearStaged, readStaged, stageBytes, stageFile, type Staged } from './staging';
 
 export type UploadConfig = QuotaDefaults & Pick<Config, 'MAX_UPLOAD_MB'>;
 
@@ -298,6 +297,35 @@ export async function uploadFile(
 	file: { filename: string; declaredMime: string; stream: Readable },
 	fields: () => Promise<{ workspace_id?: string | null }>
 ): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
+	return uploadAndFinish(deps, user, file, (assetId) => stageBytes(deps.storage, assetId, file.stream, maxBytes(deps.config)), fields);
+}
+
+/**
+ * A file already on this disk (a finished resumable upload) becomes an asset through the same
+ * staging and `finishUpload` as the other paths, linked rather than copied when it can be. The
+ * caller removes its file afterwards.
+ */
+export async function uploadFromFile(
+	deps: UploadDeps,
+	user: User,
+	file: { path: string; filename: string; declaredMime: string; workspaceId?: string | null }
+): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
+	return uploadAndFinish(
+		deps,
+		user,
+		file,
+		(assetId) => stageFile(deps.storage, assetId, file.path, maxBytes(deps.config)),
+		async () => ({ workspace_id: file.workspaceId ?? null })
+	);
+}
+
+async function uploadAndFinish(
+	deps: UploadDeps,
+	user: User,
+	file: { filename: string; declaredMime: string },
+	stage: (assetId: string) => Promise<Staged>,
+	fields: () => Promise<{ workspace_id?: string | null }>
+): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
 	const cfg = deps.config;
 	const mime = (ACCEPTED_MIME_TYPES as readonly string[]).includes(file.declaredMime) ? file.declaredMime : 'image/jpeg';
 	const [asset] = await deps.db
@@ -306,7 +334,7 @@ export async function uploadFile(
 		.returning();
 	let staged: Staged;
 	try {
-		staged = await stageBytes(deps.storage, asset.id, file.stream, maxBytes(cfg));
+		staged = await stage(asset.id);
 		assertSizeAllowed(staged.size, user, cfg);
 		const { workspace_id } = await fields();
 		if (workspace_id) await assertOwnWorkspace(deps.db, user.id, workspace_id);
@@ -322,21 +350,4 @@ export async function uploadFile(
 		throw err;
 	}
 	return finishUpload(deps, user, asset, staged);
-}
-
-/**
- * A file already on this disk (a finished resumable upload) becomes an asset through the same
- * staging and `finishUpload` as the other paths. The caller removes its file afterwards.
- */
-export async function uploadFromFile(
-	deps: UploadDeps,
-	user: User,
-	file: { path: string; filename: string; declaredMime: string; workspaceId?: string | null }
-): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
-	return uploadFile(
-		deps,
-		user,
-		{ filename: file.filename, declaredMime: file.declaredMime, stream: fs.createReadStream(file.path) },
-		async () => ({ workspace_id: file.workspaceId ?? null })
-	);
 }

@@ -21,7 +21,15 @@ export async function stageBytes(
 	body: Readable | AsyncIterable<Uint8Array>,
 	maxBytes: number
 ): Promise<Staged> {
-	const temp = await storage.writeTemp(body, maxBytes);
+	return stageTemp(storage, assetId, await storage.writeTemp(body, maxBytes));
+}
+
+/** Stages a finished file on disk without writing its bytes again (see Storage.adoptFile). */
+export async function stageFile(storage: Storage, assetId: string, filePath: string, maxBytes: number): Promise<Staged> {
+	return stageTemp(storage, assetId, await storage.adoptFile(filePath, maxBytes));
+}
+
+async function stageTemp(storage: Storage, assetId: string, temp: StoredTemp): Promise<Staged> {
 	await storage.remove(recordKey(assetId));
 	await fsp.mkdir(storage.absolutePath('staging'), { recursive: true });
 	await fsp.rename(temp.tempPath, storage.absolutePath(dataKey(assetId)));
