@@ -1,6 +1,7 @@
-/** Runs the real worker entry (`tsx src/worker.ts`) as a child process, as `npm run worker` does. */
+/** Runs the real worker entry (src/worker.ts through tsx's loader) as a child process, as `npm run worker` does. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TEST_CREDENTIALS_KEY } from './accounts';
 
 export interface WorkerProcess {
@@ -17,7 +18,11 @@ export function startWorkerProcess(env: Record<string, string>, cwd = process.cw
 	const root = path.resolve(import.meta.dirname, '../..');
 	let stdout = '';
 	let stderr = '';
-	const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/worker.ts')], {
+	// Node itself with tsx's loader, not the tsx CLI: the CLI runs the worker in a child process
+	// that a SIGKILL to the CLI leaves running (an orphan still taking jobs), so a crash test
+	// would kill nothing. Here the signal reaches the worker itself.
+	const loader = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+	const child = spawn(process.execPath, ['--import', loader, path.join(root, 'src/worker.ts')], {
 		cwd,
 		// The same credentials key as the test and its app server, whatever DATA_DIR holds.
 		env: { ...process.env, LOG_LEVEL: 'info', CREDENTIALS_KEY: TEST_CREDENTIALS_KEY, ...env },
