@@ -22,9 +22,19 @@ if (!cfg.DATABASE_URL) {
 	logger.fatal('DATABASE_URL is not set: start the worker with `npm start`, or give it the database URL');
 	process.exit(1);
 }
+const { requireCredentialsKey } = await import('./lib/server/accounts/crypto');
+try {
+	requireCredentialsKey(cfg);
+} catch (err) {
+	logger.fatal((err as Error).message);
+	process.exit(1);
+}
 
 await migrateDatabase(cfg.DATABASE_URL, cfg.migrationsDir);
 const database = connect(cfg.DATABASE_URL, { max: cfg.DB_POOL_MAX });
+// The local renderer's pseudo-account, so its jobs find a slot from the first one on.
+const { ensureBuiltinAccounts } = await import('./lib/server/accounts/pool');
+await ensureBuiltinAccounts(database.db, cfg);
 const worker = await startWorker(cfg.DATABASE_URL, database.db, cfg, logger, createLocalStorage(cfg.mediaRoot));
 
 let stopping = false;

@@ -78,7 +78,9 @@ const configSchema = z.object({
 
 	/**
 	 * AES-256-GCM key for provider credentials at rest: base64 of 32 random bytes. Required in
-	 * production; elsewhere, when unset, accounts/crypto.ts keeps one in DATA_DIR/credentials.key.
+	 * production (web and worker refuse to start without it: requireCredentialsKey in
+	 * accounts/crypto.ts; not here, because the build imports this module with NODE_ENV=production);
+	 * elsewhere, when unset, accounts/crypto.ts keeps one in DATA_DIR/credentials.key.
 	 */
 	CREDENTIALS_KEY: z
 		.string()
@@ -113,12 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	if (!parsed.success) {
 		const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
 		throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-	}
-	if (parsed.data.NODE_ENV === 'production' && !parsed.data.CREDENTIALS_KEY) {
-		throw new ConfigError(
-			'Invalid configuration:\n  CREDENTIALS_KEY: required in production (it encrypts provider credentials); ' +
-				'set it to the output of `openssl rand -base64 32` and keep it: credentials saved under one key cannot be read with another'
-		);
 	}
 	return {
 		...parsed.data,

@@ -2,6 +2,8 @@
  * The web process's long-lived collaborators: the database pool, the pg-boss sender and the
  * sign-in limiter. Created once by the server's init hook; routes reach them through here.
  */
+import { requireCredentialsKey } from './accounts/crypto';
+import { ensureBuiltinAccounts } from './accounts/pool';
 import { config } from './config';
 import { connect, type Database, type Db } from './db/client';
 import { migrateDatabase } from './db/migrate';
@@ -26,8 +28,11 @@ export async function startWebRuntime(): Promise<void> {
 	if (!cfg.DATABASE_URL) {
 		throw new Error('DATABASE_URL is not set. Start PixSim7 with `npm start` (embedded database) or set DATABASE_URL.');
 	}
+	requireCredentialsKey(cfg);
 	await migrateDatabase(cfg.DATABASE_URL, cfg.migrationsDir);
 	const database = connect(cfg.DATABASE_URL, { max: cfg.DB_POOL_MAX });
+	// The accounts page lists the local renderer's pseudo-account even before a worker has run.
+	await ensureBuiltinAccounts(database.db, cfg);
 	const boss = createBoss(cfg.DATABASE_URL, cfg.PGBOSS_SCHEMA, 'web');
 	logQueueErrors(boss, logger);
 	await boss.start();
@@ -70,3 +75,8 @@ export const tusUploads = (): TusUploads => (tus ??= createTusUploads(uploadDeps
 let hub: EventHub | undefined;
 /** The process's one LISTEN connection for the event streams; it connects on the first subscriber. */
 export const eventHub = (): EventHub => (hub ??= createEventHub(config().DATABASE_URL ?? '', db(), logger));
+
+/** Ends the open event streams, so a graceful shutdown is not held up by clients that never hang up. */
+export function endEventStreams(): void {
+	hub?.endAll();
+}

@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config';
-import { CredentialsDecryptError, credentialsKey, decryptCredentials, encryptCredentials, loadOrCreateDevCredentialsKey } from './crypto';
+import { ConfigError } from '../config';
+import {
+	CredentialsDecryptError,
+	credentialsKey,
+	decryptCredentials,
+	encryptCredentials,
+	loadOrCreateDevCredentialsKey,
+	requireCredentialsKey
+} from './crypto';
 
 const key = randomBytes(32);
 
@@ -41,6 +49,13 @@ describe('credentials encryption', () => {
 });
 
 describe('credentialsKey', () => {
+	it('is required in production, with a message naming the variable', () => {
+		const production = loadConfig({ NODE_ENV: 'production' });
+		expect(() => requireCredentialsKey(production)).toThrow(ConfigError);
+		expect(() => requireCredentialsKey(production)).toThrow(/CREDENTIALS_KEY: required in production/);
+		expect(() => requireCredentialsKey(loadConfig({ NODE_ENV: 'production', CREDENTIALS_KEY: Buffer.alloc(32, 1).toString('base64') }))).not.toThrow();
+	});
+
 	it('decodes CREDENTIALS_KEY', () => {
 		const encoded = randomBytes(32).toString('base64');
 		expect(credentialsKey(loadConfig({ CREDENTIALS_KEY: encoded })).equals(Buffer.from(encoded, 'base64'))).toBe(true);

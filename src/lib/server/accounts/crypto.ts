@@ -76,12 +76,24 @@ export function loadOrCreateDevCredentialsKey(dataDir: string): string {
 
 const keys = new WeakMap<Config, Buffer>();
 
+export const MISSING_KEY_MESSAGE =
+	'Invalid configuration:\n  CREDENTIALS_KEY: required in production (it encrypts provider credentials); ' +
+	'set it to the output of `openssl rand -base64 32` and keep it: credentials saved under one key cannot be read with another';
+
+/**
+ * Web and worker call this at start, so a production process without CREDENTIALS_KEY stops at
+ * once with a message naming it, instead of failing on the first account it touches.
+ */
+export function requireCredentialsKey(config: Config): void {
+	credentialsKey(config);
+}
+
 /** The key for encryptCredentials/decryptCredentials, from CREDENTIALS_KEY (or the dev key file). */
 export function credentialsKey(config: Config): Buffer {
 	let key = keys.get(config);
 	if (key) return key;
 	if (config.CREDENTIALS_KEY) key = Buffer.from(config.CREDENTIALS_KEY, 'base64');
-	else if (config.NODE_ENV === 'production') throw new ConfigError('CREDENTIALS_KEY is required in production.');
+	else if (config.NODE_ENV === 'production') throw new ConfigError(MISSING_KEY_MESSAGE);
 	else key = Buffer.from(loadOrCreateDevCredentialsKey(config.dataDir), 'base64');
 	if (key.length !== KEY_BYTES) throw new ConfigError('CREDENTIALS_KEY must be base64 of 32 bytes.');
 	keys.set(config, key);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureBuiltinAccounts } from '../accounts/pool';
 import type { Config } from '../config';
 import { connect } from '../db/client';
 import { registerUser } from '../auth/service';
@@ -47,6 +48,7 @@ export async function seedDemo(url: string, cfg: Config): Promise<DemoCredential
 		await invalidateSession(database.db, admin.session.id);
 		await invalidateSession(database.db, member.session.id);
 		await createApiToken(database.db, admin.user.id, { name: 'demo script' });
+		await ensureBuiltinAccounts(database.db, cfg);
 		await seedDemoMedia(database.db, url, cfg, admin.user);
 
 		const credentialsFile = path.join(cfg.dataDir, 'demo-credentials.txt');
