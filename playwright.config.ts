@@ -64,7 +64,9 @@ export default defineConfig({
 			WORKER_SHUTDOWN_SECONDS: '5',
 			// Every browser context signs in from 127.0.0.1: the per-IP limit would count the whole
 			// suite as one person. The per-account limit stays at its default and is tested.
-			LOGIN_MAX_ATTEMPTS_PER_IP: '1000'
+			LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
+			// Long enough to watch a local job's progress bar move, short enough for a quick test.
+			LOCAL_PROVIDER_DELAY_MS: '3000'
 		}
 	}
 });

@@ -12,7 +12,8 @@ export class JobForm {
 	operation = $state<Operation>('text_to_video');
 	providerId = $state('');
 	name = $state('');
-	priority = $state('5');
+	/** A number input's binding gives a number, or null while empty. */
+	priority = $state<number | null>(5);
 	scheduledAt = $state('');
 	workspaceId = $state('');
 	values = $state<ParamValues>({});
@@ -31,7 +32,7 @@ export class JobForm {
 		this.operation = isOperation(initial.operation_type) ? initial.operation_type : (OPERATIONS.find((op) => this.available.has(op)) ?? 'text_to_video');
 		this.providerId = initial.provider_id;
 		this.name = initial.name;
-		this.priority = initial.priority;
+		this.priority = initial.priority === '' || Number.isNaN(Number(initial.priority)) ? 5 : Number(initial.priority);
 		this.scheduledAt = initial.scheduled_at;
 		this.workspaceId = initial.workspace_id;
 		this.values = { ...initial.params };
