@@ -6,7 +6,7 @@ import { logger } from '$lib/server/logger';
 import { errorBody, ServiceUnavailableError } from '$lib/server/errors';
 import { isDatabaseUnavailable } from '$lib/server/db/errors';
 import { crossSiteRefusal, isForbiddenCrossSiteForm } from '$lib/server/http/cross-site';
-import { db, startWebRuntime, stopWebRuntime } from '$lib/server/runtime';
+import { db, endEventStreams, startWebRuntime, stopWebRuntime } from '$lib/server/runtime';
 import { authenticateBearer } from '$lib/server/auth/service';
 import { validateSessionToken } from '$lib/server/auth/sessions';
 import { deleteSessionCookie, SESSION_COOKIE, setSessionCookie } from '$lib/server/auth/cookie';
@@ -14,6 +14,9 @@ import { deleteSessionCookie, SESSION_COOKIE, setSessionCookie } from '$lib/serv
 export const init: ServerInit = async () => {
 	await startWebRuntime();
 	process.once('sveltekit:shutdown', () => void stopWebRuntime());
+	// adapter-node waits for open responses before sveltekit:shutdown; event streams never end
+	// by themselves, so they are ended first (browsers reconnect to the next process).
+	for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, endEventStreams);
 };
 
 // Replaces SvelteKit's own origin check (turned off in svelte.config.js); see cross-site.ts.

@@ -59,6 +59,7 @@ describe('/api/v1/jobs', () => {
 		const page2 = parseBody(JobPage, await as.get(`/api/v1/jobs?limit=3&cursor=${page1.next_cursor}`));
 		expect(page2.items.map((j) => j.id)).toEqual([job.id]);
 		expect(page2.next_cursor).toBeNull();
+		expect(page1.items.every((j) => j.queue_position !== null && j.queue_position >= 1)).toBe(true);
 
 		expect(parseBody(JobPage, await as.get('/api/v1/jobs?q=THIR')).items.map((j) => j.params.prompt)).toEqual(['third']);
 		expect(parseBody(JobPage, await as.get('/api/v1/jobs?status=completed')).items).toEqual([]);
@@ -275,5 +276,23 @@ describe('/api/v1/events', () => {
 		}
 		expect(closedLines).toHaveLength(3);
 		expect(JSON.parse(closedLines[2])).toMatchObject({ user_id: user.id, subscribers: 0 });
+	});
+
+	it('ends open streams on SIGTERM, so the server stops at once instead of waiting for clients', async () => {
+		const own = await startAppServer(t.url);
+		try {
+			const user = await registerViaApi(new ApiClient(own.url));
+			const stream = await openSse(`${own.url}/api/v1/events`, { authorization: `Bearer ${user.token}` });
+			expect(stream.status).toBe(200);
+			await new Promise((r) => setTimeout(r, 200));
+			const started = Date.now();
+			await own.stop();
+			// adapter-node would otherwise hold the open response for SHUTDOWN_TIMEOUT (30 s), and the
+			// test helper kills the server after 5 s.
+			expect(Date.now() - started).toBeLessThan(3000);
+			await expect(stream.next(1000)).rejects.toThrow(/ended/);
+		} finally {
+			await own.stop();
+		}
 	});
 });

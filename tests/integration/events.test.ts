@@ -37,13 +37,14 @@ afterAll(async () => {
 /** Reads SSE frames from a stream; `ids()` waits until `count` events arrived. */
 function reader(stream: ReadableStream<Uint8Array>) {
 	const frames: { id: number; type: string; data: Record<string, unknown> }[] = [];
-	const r = stream.pipeThrough(new TextDecoderStream()).getReader();
+	const r = stream.getReader();
+	const decoder = new TextDecoder();
 	let buffer = '';
 	const pump = (async () => {
 		for (;;) {
 			const { value, done } = await r.read();
 			if (done) return;
-			buffer += value;
+			buffer += decoder.decode(value, { stream: true });
 			let cut: number;
 			while ((cut = buffer.indexOf('\n\n')) >= 0) {
 				const block = buffer.slice(0, cut);
@@ -119,10 +120,14 @@ describe('event streams', () => {
 	it('sends heartbeat comments on the interval', async () => {
 		const { user } = await makeUser(t.db);
 		const stream = openEventStream({ db: t.db, hub, ownerId: user.id, lastEventId: null, log, heartbeatMs: 50 });
-		const r = stream.pipeThrough(new TextDecoderStream()).getReader();
+		const r = stream.getReader();
+		const decoder = new TextDecoder();
 		let text = '';
 		const deadline = Date.now() + 3000;
-		while ((text.match(/: heartbeat/g) ?? []).length < 2 && Date.now() < deadline) text += (await r.read()).value ?? '';
+		while ((text.match(/: heartbeat/g) ?? []).length < 2 && Date.now() < deadline) {
+			const { value } = await r.read();
+			if (value) text += decoder.decode(value, { stream: true });
+		}
 		expect((text.match(/: heartbeat/g) ?? []).length).toBeGreaterThanOrEqual(2);
 		await r.cancel();
 	});

@@ -1,7 +1,8 @@
 /**
- * A fixture provider for tests of the jobs service: real parameter schemas and input-asset rules,
- * no network (the service never calls submit; the worker's tests use the real adapters). It is
- * not a stand-in for any real provider. registerFixtureProvider adds it to the live registry.
+ * A fixture provider for tests of the jobs service, for what no registered provider shows (an
+ * operation a provider does not offer: local and pixverse offer all five). Real parameter schemas,
+ * no network; the service never calls submit. It is not a stand-in for any real provider.
+ * registerFixtureProvider adds it to the live registry.
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -20,27 +21,9 @@ export const fixtureProvider: Provider = {
 	pollIntervalMs: 1000,
 	deadlineMs: 60_000,
 	operations: {
-		text_to_video: {
-			params: z.object({ prompt, duration: z.number().int().min(1).max(10).default(5), seed: z.number().int().optional() }),
-			estimateCost: () => null
-		},
-		image_to_video: {
-			params: z.object({ prompt, image_asset_id: z.uuid('Give an asset id.') }),
-			estimateCost: () => null
-		},
-		fusion: {
-			params: z.object({ prompt, image_asset_ids: z.array(z.uuid()).min(1).max(3) }),
-			estimateCost: () => null
-		}
+		text_to_video: { params: z.object({ prompt }), estimateCost: () => null }
 	},
-	inputAssets(_op, params) {
-		const refs: { assetId: string; relation: string }[] = [];
-		if (typeof params.image_asset_id === 'string') refs.push({ assetId: params.image_asset_id, relation: 'source_image' });
-		if (Array.isArray(params.image_asset_ids)) {
-			for (const id of params.image_asset_ids) if (typeof id === 'string') refs.push({ assetId: id, relation: 'reference' });
-		}
-		return refs;
-	},
+	inputAssets: () => [],
 	mapParameters: (_op, params) => params,
 	submit: notForSubmission,
 	checkStatus: notForSubmission,

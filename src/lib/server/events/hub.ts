@@ -17,6 +17,8 @@ export interface EventSubscriber {
 	 * so the subscriber replays from the table.
 	 */
 	onResync(): void;
+	/** The process is shutting down: end the stream so the server can close its connection. */
+	onEnd(): void;
 }
 
 export interface EventHub {
@@ -24,6 +26,8 @@ export interface EventHub {
 	subscribe(ownerId: string, subscriber: EventSubscriber): Promise<() => void>;
 	/** Open subscriptions (for tests and health: a closed stream must leave none behind). */
 	subscriberCount(): number;
+	/** Ends every open stream (on SIGTERM: an open stream would hold the HTTP server open). */
+	endAll(): void;
 	close(): Promise<void>;
 }
 
@@ -124,6 +128,9 @@ export function createEventHub(url: string, db: DbOrTx, log: Logger): EventHub {
 			return unsubscribe;
 		},
 		subscriberCount: count,
+		endAll() {
+			for (const set of [...byOwner.values()]) for (const s of [...set]) s.onEnd();
+		},
 		async close() {
 			closed = true;
 			byOwner.clear();

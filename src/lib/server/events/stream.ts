@@ -92,7 +92,15 @@ export function openEventStream({ db, hub, ownerId, lastEventId, log, heartbeatM
 			try {
 				unsubscribe = await hub.subscribe(ownerId, {
 					onEvent: (row) => (buffer ? buffer.push(row) : send(row)),
-					onResync: () => void catchUp(lastSent).catch((err: unknown) => log.warn({ err, user_id: ownerId }, 'events:resync-failed'))
+					onResync: () => void catchUp(lastSent).catch((err: unknown) => log.warn({ err, user_id: ownerId }, 'events:resync-failed')),
+					onEnd: () => {
+						cleanup();
+						try {
+							controller.close();
+						} catch {
+							// already closed by the client
+						}
+					}
 				});
 				if (closed) {
 					unsubscribe();

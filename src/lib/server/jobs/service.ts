@@ -18,7 +18,7 @@ import { consumeDailyJobs } from '../users/quotas';
 import { assertOwnWorkspace } from '../workspaces/service';
 import { onParentFinished, PARENT_ASSET_AS, paramsWithParentAsset } from './children';
 import { jobJson } from './json';
-import { queuePosition, selectJobPage, type JobFilters } from './queries';
+import { queuePosition, queuePositions, selectJobPage, type JobFilters } from './queries';
 import { enqueueSubmit } from './queueing';
 
 export interface CreateJobInput {
@@ -260,8 +260,15 @@ function stableStringify(value: unknown): string {
 	return JSON.stringify(value) ?? 'null';
 }
 
-export async function listJobs(db: DbOrTx, user: User, filters: JobFilters): Promise<{ items: Job[]; nextCursor: string | null }> {
-	return selectJobPage(db, user.id, filters);
+/** A page of the user's jobs, newest first, with the queue place of those queued (by job id). */
+export async function listJobs(
+	db: DbOrTx,
+	user: User,
+	filters: JobFilters
+): Promise<{ items: Job[]; nextCursor: string | null; queuePositions: Map<string, number> }> {
+	const page = await selectJobPage(db, user.id, filters);
+	const queued = page.items.filter((j) => j.status === 'queued').map((j) => j.id);
+	return { ...page, queuePositions: await queuePositions(db, queued) };
 }
 
 async function findOwnJob(db: DbOrTx, user: User, id: string, lock = false): Promise<Job> {

@@ -49,7 +49,7 @@ export const GET = endpoint(_operations.GET, async ({ user, query }) => {
 		cursor: query.cursor,
 		limit: query.limit
 	});
-	return { items: page.items.map((j) => jobJson(j)), next_cursor: page.nextCursor };
+	return { items: page.items.map((j) => jobJson(j, page.queuePositions.get(j.id) ?? null)), next_cursor: page.nextCursor };
 });
 
 export const POST = endpoint(_operations.POST, async ({ user, body, event }) => {
