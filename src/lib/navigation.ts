@@ -8,7 +8,7 @@ const ITEMS: (NavItem & { adminOnly?: boolean })[] = [
 	{ href: '/jobs', label: 'Jobs' },
 	{ href: '/scenes', label: 'Scenes' },
 	{ href: '/devices', label: 'Devices' },
-	{ href: '/accounts', label: 'Accounts', adminOnly: true },
+	{ href: '/accounts', label: 'Accounts' },
 	{ href: '/admin/users', label: 'Users', adminOnly: true },
 	{ href: '/settings', label: 'Settings' }
 ];
