@@ -40,7 +40,10 @@ export interface StandinRule {
 	/** Answer with this ErrCode (HTTP 200, as Pixverse does). */
 	errCode?: number;
 	errMsg?: string;
-	/** Wait this long first (then answer as scripted, or normally). */
+	/**
+	 * Wait this long first (then answer as scripted, or normally). A client that gives up meanwhile
+	 * does not undo the request: a generate still creates its video, as at a real server.
+	 */
 	delayMs?: number;
 	/** Close the connection without an answer (the client sees a reset). */
 	drop?: boolean;
@@ -118,6 +121,19 @@ const aspectRatios = ['16:9', '4:3', '1:1', '3:4', '9:16'];
 const terminal = new Set([1, 7, 8]);
 const generatePaths = ['/video/text/generate', '/video/img/generate', '/video/transition/generate', '/video/extend/generate', '/video/fusion/generate'];
 
+/**
+ * Every generation is a different file at Pixverse, so each video gets its own bytes: the MP4 with a
+ * top-level `free` box naming the video appended (players and probes skip `free` boxes). Without
+ * it, content-addressed storage would fold every result, and any input made the same way, into one.
+ */
+function uniqueMp4(bytes: Buffer, videoId: number): Buffer {
+	const payload = Buffer.from(`pixverse-standin video ${videoId}`);
+	const header = Buffer.alloc(8);
+	header.writeUInt32BE(8 + payload.length, 0);
+	header.write('free', 4, 'latin1');
+	return Buffer.concat([bytes, header, payload]);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function matches(pattern: string | RegExp | undefined, value: string | undefined): boolean {
@@ -169,6 +185,7 @@ export async function startPixverseStandin(options: PixverseStandinOptions = {})
 		resultFile = await mp4(tempDir, { seconds: 1 });
 	}
 	const resultBytes = await readFile(resultFile);
+	const resultFor = (videoId: number) => uniqueMp4(resultBytes, videoId);
 
 	const requests: RecordedRequest[] = [];
 	const videos = new Map<number, StandinVideo>();
@@ -324,13 +341,14 @@ export async function startPixverseStandin(options: PixverseStandinOptions = {})
 				res.writeHead(404).end();
 				return;
 			}
-			res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': resultBytes.length });
+			const file = resultFor(video.id);
+			res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': file.length });
 			if (rule?.partialBody) {
-				res.write(resultBytes.subarray(0, resultBytes.length >> 1));
+				res.write(file.subarray(0, file.length >> 1));
 				if (rule.partialBody === 'drop') setTimeout(() => req.socket.destroy(), 20);
 				return; // 'stall': the connection stays open, silent, until the client gives up or stop()
 			}
-			res.end(resultBytes);
+			res.end(file);
 			return;
 		}
 
