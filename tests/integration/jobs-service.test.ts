@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../src/lib/server/config';
 import { events, jobs, providerAccounts, providerSubmissions, type Job, type User } from '../../src/lib/server/db/schema';
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../../src/lib/server/errors';
 import { onParentFinished } from '../../src/lib/server/jobs/children';
+import { queueDueJob } from '../../src/lib/server/jobs/scheduling';
 import { cancelJob, createJob, getJob, listJobs, listSubmissions, retryJob, type CreateJobInput } from '../../src/lib/server/jobs/service';
 import { createBoss, ensureQueues, type PgBoss } from '../../src/lib/server/queue/boss';
 import { makeAsset } from '../support/asset-rows';
@@ -204,6 +205,22 @@ describe('createJob', () => {
 		expect(message.name).toBe('generation.submit');
 		expect(Math.abs(new Date(message.start_after).getTime() - at.getTime())).toBeLessThan(1000);
 		expect(await eventTypes(job.id)).toEqual(['job.created']);
+
+		// Its submit message arrives at that time: only then does it become queued.
+		expect(await queueDueJob(t.db, job.id)).toBeNull();
+		await setStatus(job, { scheduledAt: new Date(Date.now() - 1000) });
+		expect(await queueDueJob(t.db, job.id)).toMatchObject({ id: job.id, status: 'queued' });
+		expect(await eventTypes(job.id)).toEqual(['job.created', 'job.queued']);
+		expect(await queueDueJob(t.db, job.id)).toBeNull();
+	});
+
+	it('does not queue a due child whose parent has not completed', async () => {
+		const { user } = await makeUser(t.db);
+		const { job: parent } = await createJob(t.db, boss, config, user, textJob());
+		const { job: child } = await createJob(t.db, boss, config, user, textJob({ parentJobId: parent.id }));
+		expect(await queueDueJob(t.db, child.id)).toBeNull();
+		await setStatus(parent, { status: 'completed' });
+		expect((await queueDueJob(t.db, child.id))?.status).toBe('queued');
 	});
 });
 

@@ -27,13 +27,17 @@ import { failJob, loadJob, markProcessing, requeueJob } from './job-state';
 import { attemptHistory, failSubmission, latestSubmission, startSubmission } from './ledger';
 import { enqueueDownload, enqueuePoll, enqueueProviderCancel } from './queue';
 import { explainNoAccount, waitDelayMs } from './wait-reason';
+import { queueDueJob } from '../jobs/scheduling';
 
 type Outcome = Record<string, unknown>;
 
 export async function submitJob(ctx: HandlerContext, jobId: string): Promise<Outcome> {
 	const { db, boss } = ctx;
-	const job = await loadJob(db, jobId);
-	if (!job) return { job_id: jobId, outcome: 'skipped', reason: 'missing' };
+	const loaded = await loadJob(db, jobId);
+	if (!loaded) return { job_id: jobId, outcome: 'skipped', reason: 'missing' };
+	// A scheduled job's message arrives at its time with the job still pending: it joins the queue
+	// now, unless a parent still holds it (jobs/scheduling.ts).
+	const job = loaded.status === 'pending' ? ((await queueDueJob(db, loaded.id)) ?? loaded) : loaded;
 	if (job.status === 'processing') return resumeProcessing(ctx, job);
 	if (job.status !== 'queued') return { job_id: jobId, outcome: 'skipped', reason: `status ${job.status}` };
 	const log = ctx.log.child({ job_id: job.id, user_id: job.ownerId });
