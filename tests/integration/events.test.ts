@@ -117,6 +117,22 @@ describe('event streams', () => {
 		expect(listeners[0].n).toBe(1);
 	});
 
+	it('survives the LISTEN connection dropping: events published meanwhile are replayed, none twice', async () => {
+		const { user } = await makeUser(t.db);
+		const stream = reader(openEventStream({ db: t.db, hub, ownerId: user.id, lastEventId: null, log }));
+		for (let i = 0; i < 100 && hub.subscriberCount() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+		await publish(user.id, 0);
+		await stream.waitFor(1);
+		await t.sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${t.name} and application_name = 'pixsim7-events'`;
+		for (let i = 1; i <= 5; i++) await publish(user.id, i);
+		const frames = await stream.waitFor(6, 10_000);
+		await publish(user.id, 6);
+		await stream.waitFor(7, 10_000);
+		await new Promise((r) => setTimeout(r, 200));
+		expect(frames.map((f) => f.data.n)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+		await stream.cancel();
+	});
+
 	it('sends heartbeat comments on the interval', async () => {
 		const { user } = await makeUser(t.db);
 		const stream = openEventStream({ db: t.db, hub, ownerId: user.id, lastEventId: null, log, heartbeatMs: 50 });
