@@ -17,7 +17,7 @@ interface JobDefinition {
 	cron?: string;
 	retryLimit: number;
 	/** pg-boss work options, set deliberately: its defaults fetch one job every two seconds. */
-	work: { batchSize: number; pollingIntervalSeconds: number; localConcurrency: number };
+	work: { batchSize: number; pollingIntervalSeconds: number; localConcurrency: number; burstWhenBatchFull?: boolean };
 	/**
 	 * Queue options beyond retries. `stately` with a singletonKey allows one queued and one active
 	 * job per key (one poller per submission). heartbeatSeconds: a job whose worker died (SIGKILL,
@@ -39,13 +39,16 @@ export const jobDefinitions = {
 		retryLimit: 5,
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
 	},
-	// Fresh uploads and downloads. Thumbnailing is CPU-bound: one job per core, fetched one at a
-	// time (a batch would hold jobs a busy worker cannot start) and polled often, so a thumbnail
-	// appears within a second of the upload completing.
+	// Fresh uploads and downloads. Thumbnailing is CPU-bound: one lane per core, polled often so a
+	// thumbnail appears within a second of the upload completing. Each lane takes two jobs at a time
+	// and, while its fetches come back full (a backlog), fetches again at once: with one job per
+	// fetch pg-boss cannot burst, and a lane waited out the poll after every short job (measured:
+	// 400-800 px images 3.7/s against raw sharp's 5.5/s). Ingest is idempotent, so a job re-run
+	// because its batch-mate failed only finds itself ready.
 	'assets.ingest': {
 		payload: assetJob,
 		retryLimit: 4,
-		work: { batchSize: 1, pollingIntervalSeconds: 0.5, localConcurrency: cores }
+		work: { batchSize: 2, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, localConcurrency: cores }
 	},
 	// Bulk re-processing (new thumbnail sizes, repairs): its own queue, at most half the cores and
 	// a lazier poll, so a backlog here never delays a fresh upload's thumbnails.
