@@ -144,14 +144,24 @@ test('a text-to-video job runs live, opens in the gallery and is remixed into an
 	const inList = await seen(page);
 	expect(inList, 'the list was reloaded').not.toBeNull();
 	expect(inList!.statuses.at(-1)).toBe('completed');
-	await expect(card.getByRole('link', { name: 'Open result' })).toBeVisible();
+	const remixResult = card.getByRole('link', { name: 'Open result' });
+	await expect(remixResult).toBeVisible();
 	await expect(page.locator('article[data-job-id]')).toHaveCount(2);
+	const remixAssetHref = (await remixResult.getAttribute('href'))!;
 
 	// Filters live in the URL.
 	await page.getByLabel('Operation').selectOption('text_to_video');
 	await expect(page).toHaveURL(/operation_type=text_to_video/);
 	await expect(page.locator('article[data-job-id]')).toHaveCount(1);
 	await expect(page.locator(`article[data-job-id="${firstJobId}"]`)).toBeVisible();
+
+	// The gallery finds generated media by its prompt; the remix names its operation and source.
+	await page.goto('/gallery?q=lighthouse');
+	await expect(page.locator('a[data-index]')).toHaveCount(2);
+	await page.goto(remixAssetHref);
+	const remixDetails = page.getByRole('dialog').getByRole('complementary', { name: 'Details' });
+	await expect(remixDetails).toContainText('Image to video');
+	await expect(remixDetails.getByRole('button', { name: 'Made from dawn.png' })).toBeVisible();
 	await context.close();
 });
 
@@ -221,6 +231,10 @@ test('the jobs list and the form fit a 375 px phone', async ({ browser, request 
 	await page.getByRole('radio', { name: /^Fusion/ }).check();
 	await page.getByText('Name, priority, schedule and workspace').click();
 	await expect(page.getByLabel('Priority')).toBeVisible();
+	expect(await sideways()).toBeLessThanOrEqual(0);
+	await page.goto('/jobs');
+	await page.locator('article[data-job-id] h2 a').click();
+	await expect(page.getByRole('region', { name: 'Submissions' })).toBeVisible();
 	expect(await sideways()).toBeLessThanOrEqual(0);
 	await context.close();
 });
