@@ -10,7 +10,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pino from 'pino';
+import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fieldsFromSchema, type JsonSchema } from '../../src/lib/jobs/params';
 import { createPixverseProvider, maxImageBytes } from '../../src/lib/server/providers/pixverse';
 import { findProvider } from '../../src/lib/server/providers/registry';
 import { ProviderError, type AccountContext, type OperationType, type Provider, type TaskStatus } from '../../src/lib/server/providers/types';
@@ -132,6 +134,13 @@ describe('parameters', () => {
 		expect(
 			issues('fusion', { prompt: 'x', image_asset_ids: ids, image_references: [{ ref_name: 'cat' }, { ref_name: 'Cat' }] }).map((i) => i.path)
 		).toEqual(['image_references']);
+	});
+
+	it('publishes a schema the job form renders: duration as a 5 | 8 choice, help text on the limits', () => {
+		const fields = fieldsFromSchema(z.toJSONSchema(provider.operations.text_to_video!.params, { io: 'input' }) as JsonSchema);
+		expect(fields.find((f) => f.name === 'duration')).toMatchObject({ kind: 'enum', options: ['5', '8'], default: '5', description: expect.stringContaining('1080p') });
+		expect(fields.find((f) => f.name === 'model')).toMatchObject({ kind: 'text', default: 'v4.5' });
+		expect(fields.find((f) => f.name === 'motion_mode')).toMatchObject({ kind: 'enum', options: ['normal', 'fast'], required: false });
 	});
 
 	it('estimates credits by quality, doubled for 8 s and for fast motion', () => {

@@ -13,21 +13,22 @@ export type Quality = (typeof qualities)[number];
 const assetId = z.uuid();
 
 const common = {
-	prompt: z.string().trim().min(1).max(2048),
+	prompt: z.string().trim().min(1).max(2048).describe('What the video shows (at most 2048 characters).'),
 	// Pixverse adds models often (v4.5, v5, ...): any "v…" name passes, the provider judges the rest.
 	model: z
 		.string()
 		.regex(/^v\d+(\.\d+)*[a-z0-9_.-]*$/i, 'must be a Pixverse model name such as v4.5 or v5')
-		.default('v4.5'),
-	duration: z.union([z.literal(5), z.literal(8)]).default(5),
+		.default('v4.5')
+		.describe('Pixverse model, e.g. v4.5 or v5.'),
+	duration: z.literal([5, 8]).default(5).describe('Seconds; 8 is not available at 1080p.'),
 	quality: z.enum(qualities).default('540p'),
 	aspect_ratio: z.enum(['16:9', '4:3', '1:1', '3:4', '9:16']).optional(),
-	motion_mode: z.enum(['normal', 'fast']).optional(),
-	negative_prompt: z.string().max(2048).optional(),
-	seed: z.number().int().min(0).max(2147483647).optional(),
-	style: z.string().min(1).max(64).optional(),
-	template_id: z.number().int().positive().optional(),
-	water_mark: z.boolean().optional()
+	motion_mode: z.enum(['normal', 'fast']).optional().describe('fast: 5-second videos below 1080p only.'),
+	negative_prompt: z.string().max(2048).optional().describe('What the video should avoid.'),
+	seed: z.number().int().min(0).max(2147483647).optional().describe('The same seed and settings give a similar video.'),
+	style: z.string().min(1).max(64).optional().describe('A Pixverse style, e.g. anime, 3d_animation, clay, comic, cyberpunk.'),
+	template_id: z.number().int().positive().optional().describe('A Pixverse effect template.'),
+	water_mark: z.boolean().optional().describe('Ask Pixverse for its watermark.')
 };
 
 interface CommonParams {
@@ -80,7 +81,7 @@ export const fusionParams = z
 	.object({
 		...common,
 		aspect_ratio: common.aspect_ratio.default('16:9'),
-		image_asset_ids: z.array(assetId).min(1).max(3),
+		image_asset_ids: z.array(assetId).min(1).max(3).describe('1 to 3 images; the prompt names them @ref1, @ref2, @ref3 unless image_references names them.'),
 		// One per image, in the same order; the prompt names them as @ref_name. Default: each image
 		// is a subject called ref1, ref2, ref3.
 		image_references: z
@@ -88,6 +89,7 @@ export const fusionParams = z
 			.min(1)
 			.max(3)
 			.optional()
+			.describe('One per image, in order: subject or background, and the name the prompt uses as @name.')
 	})
 	.superRefine((params, ctx) => {
 		checkCombinations(params, ctx);
