@@ -15,7 +15,7 @@
  * account whose balance nobody entered): such an account is eligible whatever the estimate, and
  * nothing is charged to it.
  */
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../db/client';
 import { jobs, providerAccounts, type ProviderAccount } from '../db/schema';
@@ -56,15 +56,16 @@ export class JobAlreadyHoldsSlotError extends Error {
 }
 
 /**
- * Picks the best eligible account for the job and takes one of its slots. Each attempt is one
- * short transaction that locks exactly one account row and then writes the job's row, so two
- * reservations can never wait for each other in a cycle.
- * - First, the best account no one else holds locked (FOR UPDATE SKIP LOCKED): concurrent workers
- *   spread over the accounts instead of queueing on the best one.
- * - Finding none may only mean the free ones were locked for a moment, so then the best account
- *   in a fresh snapshot is taken with a conditional UPDATE that waits for its lock and re-checks
- *   the slot and credits on the row it finally gets; if someone else took the last slot first,
- *   the next attempt looks again. No eligible account in the snapshot: null.
+ * Picks the best eligible account for the job and takes one of its slots, in one SQL statement:
+ * select the account, lock its row, take the slot and the credits, and record both on the job.
+ * A statement locks exactly one account row and then the job's row, so two reservations can
+ * never wait for each other in a cycle, and one round trip keeps the lock held for microseconds.
+ * - First, the best account no one else holds locked (FOR UPDATE SKIP LOCKED), so concurrent
+ *   workers spread over the accounts instead of queueing on the best one. The same statement
+ *   counts the eligible accounts in its snapshot: none at all answers null at once.
+ * - If there were eligible accounts but all were locked for a moment, the best one is taken with
+ *   an UPDATE that waits for its lock and re-checks the slot and credits on the row it finally
+ *   gets; if someone else took the last slot first, the next attempt looks again.
  * Null means no account can take the job now (the caller re-queues it with a wait_reason).
  */
 export async function reserveAccount(
@@ -78,38 +79,29 @@ export async function reserveAccount(
 	const exclude = [...(options.excludeAccountIds ?? [])];
 	let skipLocked = true;
 	for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-		try {
-			const outcome = await db.transaction(async (tx): Promise<ReservedAccount | 'none' | 'lost'> => {
-				const where = eligibleFor(job, cost, exclude);
-				const [candidate] = skipLocked
-					? await preferred(tx, where, cost).for('update', { skipLocked: true })
-					: await preferred(tx, where, cost);
-				if (!candidate) return 'none';
-				const taken = await takeSlot(tx, candidate.id, where, cost);
-				if (!taken) return 'lost';
-				let credentials: Record<string, string>;
-				try {
-					credentials = decryptCredentials(key, taken.credentialsEncrypted);
-				} catch (err) {
-					if (err instanceof CredentialsDecryptError) throw new UndecryptableAccount(taken.id);
-					throw err;
-				}
-				// Nothing is charged to an account whose credits are not tracked.
-				await holdOnJob(tx, job.id, taken.id, taken.credits ? cost : null);
-				return { account: taken, context: { id: taken.id, credentials } };
-			});
-			if (outcome === 'none') {
-				if (!skipLocked) return null;
+		const [row] = await db.execute<ReserveRow>(reserveStatement(job, cost, exclude, skipLocked));
+		if (row.job_holds_slot !== false) throw new JobAlreadyHoldsSlotError(job.id);
+		if (row.id === null) {
+			if (skipLocked && row.eligible > 0) {
 				skipLocked = false;
-			} else if (outcome !== 'lost') {
-				logger.debug({ job_id: job.id, account_id: outcome.account.id }, 'account:reserved');
-				return outcome;
+				continue;
 			}
+			if (row.candidates === 0) return null;
+			continue; // lost the race for that account's last slot: look again
+		}
+		const account = accountFromRow(row);
+		try {
+			const credentials = decryptCredentials(key, account.credentialsEncrypted);
+			logger.debug({ job_id: job.id, account_id: account.id }, 'account:reserved');
+			return { account, context: { id: account.id, credentials } };
 		} catch (err) {
-			if (!(err instanceof UndecryptableAccount)) throw err;
-			// A key change makes an account unusable, not every job: take it out, try the next.
-			await disableUndecryptable(db, err.accountId);
-			exclude.push(err.accountId);
+			if (!(err instanceof CredentialsDecryptError)) throw err;
+			// A key change makes one account unusable, not every job: give back what was taken,
+			// take it out of service and try the next one.
+			await refundCredits(db, job.id);
+			await releaseSlot(db, job.id);
+			await disableUndecryptable(db, account.id);
+			exclude.push(account.id);
 		}
 	}
 	// Lost the race for the last slot every time: as good as full.
@@ -119,10 +111,61 @@ export async function reserveAccount(
 /** Attempts per reservation before answering "no account now"; each lost one means a slot was taken. */
 const MAX_RESERVE_ATTEMPTS = 20;
 
-class UndecryptableAccount extends Error {
-	constructor(readonly accountId: string) {
-		super('undecryptable credentials');
-	}
+type ReserveRow = Record<string, unknown> & {
+	id: string | null;
+	candidates: number;
+	eligible: number;
+	job_holds_slot: boolean | null;
+};
+
+function reserveStatement(
+	job: { id: string; ownerId: string; providerId: string },
+	cost: CreditCost | null,
+	exclude: string[],
+	skipLocked: boolean
+): SQL {
+	const where = eligibleFor(job, cost, exclude);
+	// Untracked (null) credits stay null: jsonb_set(null, ...) is null, and nothing is charged.
+	const credits = cost
+		? sql`jsonb_set(${providerAccounts.credits}, array[${cost.creditType}::text], to_jsonb(${creditsOf(cost.creditType)} - ${cost.amount}::numeric))`
+		: sql`${providerAccounts.credits}`;
+	// Exhausted only when every credit type is used up: an account with video credits left but
+	// no image credits still serves video jobs (selection checks the job's own type).
+	const exhausted = cost
+		? sql`(${credits} is not null and ${credits} <> '{}'::jsonb
+			and not exists (select 1 from jsonb_each_text(${credits}) e where e.value::numeric > 0))`
+		: sql`false`;
+	const charge = cost ? sql`jsonb_build_object('type', ${cost.creditType}::text, 'amount', ${cost.amount}::numeric)` : sql`null::jsonb`;
+	return sql`
+		with candidate as (
+			select ${providerAccounts.id} from ${providerAccounts}
+			where ${where} and exists (select 1 from jobs j where j.id = ${job.id}::uuid and not j.holds_slot)
+			order by ${preferenceOrder(cost)}
+			limit 1
+			${skipLocked ? sql`for update skip locked` : sql``}
+		), taken as (
+			update ${providerAccounts} set
+				current_jobs = ${providerAccounts.currentJobs} + 1,
+				credits = ${credits},
+				status = case when ${exhausted} then 'exhausted'::provider_account_status else 'active'::provider_account_status end,
+				cooldown_until = null,
+				last_used_at = now(),
+				updated_at = now()
+			from candidate
+			where ${providerAccounts.id} = candidate.id and ${where}
+			returning ${providerAccounts}.*
+		), held as (
+			update jobs set account_id = taken.id, holds_slot = true, updated_at = now(),
+				credits_charged = case when taken.credits is null then null else ${charge} end
+			from taken
+			where jobs.id = ${job.id}::uuid
+			returning jobs.id
+		)
+		select taken.*,
+			(select count(*) from candidate)::int as candidates,
+			${skipLocked ? sql`(select count(*) from ${providerAccounts} where ${where})::int` : sql`0`} as eligible,
+			(select j.holds_slot from jobs j where j.id = ${job.id}::uuid) as job_holds_slot
+		from (select 1) as one left join taken on true`;
 }
 
 function eligibleFor(
@@ -140,83 +183,33 @@ function eligibleFor(
 	);
 }
 
-function preferred(tx: DbOrTx, where: SQL | undefined, cost: CreditCost | null) {
-	return tx
-		.select({ id: providerAccounts.id })
-		.from(providerAccounts)
-		.where(where)
-		.orderBy(
-			// The user's own accounts first (false sorts before true), then priority, then the one
-			// idle longest, then the one with the most credits left.
-			sql`${providerAccounts.ownerId} is null`,
-			desc(providerAccounts.priority),
-			sql`${providerAccounts.lastUsedAt} asc nulls first`,
-			...(cost ? [desc(creditsOf(cost.creditType))] : []),
-			asc(providerAccounts.id)
-		)
-		.limit(1);
-}
-
 /**
- * Takes a slot and the credits, if the row (as it is once its lock is ours) is still eligible;
- * undefined if not. Marks the account exhausted when its last credits go.
+ * The user's own accounts first (false sorts before true), then priority, then the one idle
+ * longest, then the one with the most credits left.
  */
-async function takeSlot(
-	tx: DbOrTx,
-	accountId: string,
-	eligible: SQL | undefined,
-	cost: CreditCost | null
-): Promise<ProviderAccount | undefined> {
-	const [taken] = await tx
-		.update(providerAccounts)
-		.set({
-			currentJobs: sql`${providerAccounts.currentJobs} + 1`,
-			lastUsedAt: sql`now()`,
-			status: 'active',
-			cooldownUntil: null,
-			updatedAt: sql`now()`,
-			...(cost
-				? {
-						// Untracked (null) credits stay null: there is nothing to count down.
-						credits: sql`jsonb_set(${providerAccounts.credits}, array[${cost.creditType}::text],
-							to_jsonb(${creditsOf(cost.creditType)} - ${cost.amount}::numeric))`
-					}
-				: {})
-		})
-		.where(and(eq(providerAccounts.id, accountId), eligible))
-		.returning();
-	if (!taken) return undefined;
-	if (cost && taken.credits && allCreditsGone(taken.credits)) {
-		// Exhausted only when every credit type is used up: an account with video credits left
-		// but no image credits still serves video jobs (selection checks the job's own type).
-		const [exhausted] = await tx
-			.update(providerAccounts)
-			.set({ status: 'exhausted' })
-			.where(eq(providerAccounts.id, accountId))
-			.returning();
-		logger.info({ account_id: accountId }, 'account:exhausted');
-		return exhausted;
+function preferenceOrder(cost: CreditCost | null): SQL {
+	return sql.join(
+		[
+			sql`${providerAccounts.ownerId} is null`,
+			sql`${providerAccounts.priority} desc`,
+			sql`${providerAccounts.lastUsedAt} asc nulls first`,
+			...(cost ? [sql`${creditsOf(cost.creditType)} desc`] : []),
+			sql`${providerAccounts.id} asc`
+		],
+		sql`, `
+	);
+}
+
+const accountColumns = Object.entries(getTableColumns(providerAccounts));
+
+/** A raw provider_accounts row (snake_case, driver values) as drizzle would have returned it. */
+function accountFromRow(row: Record<string, unknown>): ProviderAccount {
+	const account: Record<string, unknown> = {};
+	for (const [property, column] of accountColumns) {
+		const value = row[column.name];
+		account[property] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
 	}
-	return taken;
-}
-
-async function holdOnJob(tx: DbOrTx, jobId: string, accountId: string, cost: CreditCost | null): Promise<void> {
-	const held = await tx
-		.update(jobs)
-		.set({
-			accountId,
-			holdsSlot: true,
-			creditsCharged: cost ? { type: cost.creditType, amount: cost.amount } : null,
-			updatedAt: sql`now()`
-		})
-		.where(and(eq(jobs.id, jobId), eq(jobs.holdsSlot, false)))
-		.returning({ id: jobs.id });
-	if (held.length === 0) throw new JobAlreadyHoldsSlotError(jobId);
-}
-
-function allCreditsGone(credits: Record<string, number>): boolean {
-	const values = Object.values(credits);
-	return values.length > 0 && values.every((v) => Number(v) <= 0);
+	return account as ProviderAccount;
 }
 
 async function disableUndecryptable(db: DbOrTx, accountId: string): Promise<void> {
