@@ -11,6 +11,7 @@ import type { Db, DbOrTx } from '../db/client';
 import { assets, jobs, providerAccounts, providerSubmissions, type Job, type OperationType, type ProviderSubmission, type User } from '../db/schema';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../errors';
 import { publishEvent } from '../events/publish';
+import { logger } from '../logger';
 import { fieldErrors } from '../http/endpoint';
 import { findProvider } from '../providers/registry';
 import { enqueue, type PgBoss } from '../queue/boss';
@@ -62,6 +63,10 @@ export async function createJob(
 	}
 	try {
 		const job = await db.transaction((tx) => insertJob(tx, boss, config, user, input, idempotencyKey ?? null, requestHash));
+		logger.info(
+			{ job_id: job.id, user_id: user.id, provider_id: job.providerId, operation_type: job.operationType, status: job.status, parent_job_id: job.parentJobId },
+			'job:created'
+		);
 		return { job, created: true };
 	} catch (err) {
 		if (!(err instanceof KeyTaken) || !idempotencyKey) throw err;
@@ -141,7 +146,7 @@ async function insertJob(
 		.values({
 			ownerId: user.id,
 			workspaceId: input.workspaceId ?? null,
-			name: input.name ?? null,
+			name: input.name || null,
 			operationType: input.operationType,
 			providerId: provider.id,
 			params,
@@ -292,7 +297,8 @@ export async function getJob(db: DbOrTx, user: User, id: string): Promise<JobWit
  * provider can). Either way its slot is released and its waiting children are cancelled.
  */
 export async function cancelJob(db: Db, boss: PgBoss, user: User, id: string): Promise<Job> {
-	return db.transaction(async (tx) => {
+	let fromStatus: Job['status'] | undefined;
+	const cancelled = await db.transaction(async (tx) => {
 		const job = await findOwnJob(tx, user, id, true);
 		if (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled') {
 			throw new ConflictError(`This job has already ${job.status === 'completed' ? 'completed' : job.status}.`);
@@ -321,8 +327,11 @@ export async function cancelJob(db: Db, boss: PgBoss, user: User, id: string): P
 		}
 		await publishEvent(tx, { ownerId: user.id, type: 'job.cancelled', jobId: job.id, data: jobJson(cancelled) });
 		await onParentFinished(tx, boss, cancelled);
+		fromStatus = job.status;
 		return cancelled;
 	});
+	logger.info({ job_id: cancelled.id, user_id: user.id, from_status: fromStatus }, 'job:cancelled');
+	return cancelled;
 }
 
 /**
@@ -330,7 +339,7 @@ export async function cancelJob(db: Db, boss: PgBoss, user: User, id: string): P
  * one, so it does not count against the daily job quota.
  */
 export async function retryJob(db: Db, boss: PgBoss, user: User, id: string): Promise<Job> {
-	return db.transaction(async (tx) => {
+	const retried = await db.transaction(async (tx) => {
 		const job = await findOwnJob(tx, user, id, true);
 		if (job.status !== 'failed' && job.status !== 'cancelled') {
 			throw new ConflictError(`Only a failed or cancelled job can be retried; this one is ${job.status}.`);
@@ -365,6 +374,8 @@ export async function retryJob(db: Db, boss: PgBoss, user: User, id: string): Pr
 		if (status === 'queued') await publishEvent(tx, { ownerId: user.id, type: 'job.queued', jobId: job.id, data: jobJson(retried) });
 		return retried;
 	});
+	logger.info({ job_id: retried.id, user_id: user.id, retry_count: retried.retryCount, status: retried.status }, 'job:retried');
+	return retried;
 }
 
 export async function listSubmissions(
