@@ -53,17 +53,28 @@ export async function selectJobPage(db: DbOrTx, ownerId: string, filters: JobFil
  * priority, then the time it joined the queue. Null when the job is not queued.
  */
 export async function queuePosition(db: DbOrTx, jobId: string): Promise<number | null> {
-	return (await queuePositions(db, [jobId])).get(jobId) ?? null;
-}
-
-/** queuePosition for several jobs in one query (a list page); jobs not queued are left out. */
-export async function queuePositions(db: DbOrTx, jobIds: string[]): Promise<Map<string, number>> {
-	if (jobIds.length === 0) return new Map();
-	const rows = await db.execute<{ id: string; position: number }>(sql`
-		select me.id, (select count(*)::int from jobs ahead
+	// Counts the jobs ahead along jobs_queue_line_idx (a range of one index).
+	const rows = await db.execute<{ position: number }>(sql`
+		select (select count(*)::int from jobs ahead
 			where ahead.status = 'queued'
 			  and (ahead.priority, coalesce(ahead.queued_at, ahead.created_at), ahead.id)
 			    < (me.priority, coalesce(me.queued_at, me.created_at), me.id)) + 1 as position
-		from jobs me where me.id = any(${`{${jobIds.join(',')}}`}::uuid[]) and me.status = 'queued'`);
+		from jobs me where me.id = ${jobId} and me.status = 'queued'`);
+	return rows[0]?.position ?? null;
+}
+
+/**
+ * queuePosition for several jobs in one query (a list page); jobs not queued are left out. One
+ * ordered pass over the queued jobs (in jobs_queue_line_idx order) numbers them all, instead of
+ * one count per job.
+ */
+export async function queuePositions(db: DbOrTx, jobIds: string[]): Promise<Map<string, number>> {
+	if (jobIds.length === 0) return new Map();
+	const rows = await db.execute<{ id: string; position: number }>(sql`
+		select id, position from (
+			select id, (row_number() over (order by priority, coalesce(queued_at, created_at), id))::int as position
+			from jobs where status = 'queued'
+		) line
+		where id = any(${`{${jobIds.join(',')}}`}::uuid[])`);
 	return new Map(rows.map((r) => [r.id, r.position]));
 }

@@ -129,6 +129,10 @@ export const jobs = pgTable(
 	(t) => [
 		index('jobs_owner_created_idx').on(t.ownerId, t.createdAt.desc(), t.id.desc()),
 		index('jobs_status_priority_idx').on(t.status, t.priority, t.createdAt),
+		// The queue's line as users see it (queue_position): priority, then time in the queue.
+		index('jobs_queue_line_idx')
+			.on(t.priority, sql`coalesce(${t.queuedAt}, ${t.createdAt})`, t.id)
+			.where(sql`${t.status} = 'queued'`),
 		index('jobs_parent_idx').on(t.parentJobId).where(sql`${t.parentJobId} is not null`),
 		index('jobs_account_slot_idx').on(t.accountId).where(sql`${t.holdsSlot}`),
 		uniqueIndex('jobs_owner_idempotency_key').on(t.ownerId, t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),

@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_queue_line_idx" ON "jobs" USING btree ("priority",coalesce("queued_at", "created_at"),"id") WHERE "jobs"."status" = 'queued';
