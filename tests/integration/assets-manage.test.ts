@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,7 +18,10 @@ import {
 } from '../../src/lib/server/assets/service';
 import { assetDetailJson } from '../../src/lib/server/assets/json';
 import { assets, assetVariants, users } from '../../src/lib/server/db/schema';
-import { NotFoundError } from '../../src/lib/server/errors';
+import { ConflictError, NotFoundError } from '../../src/lib/server/errors';
+import { hashToken } from '../../src/lib/server/auth/tokens';
+import { receiveUploadBytes } from '../../src/lib/server/uploads/service';
+import { readStaged } from '../../src/lib/server/uploads/staging';
 import { addLineage } from '../../src/lib/server/lineage/service';
 import { createLocalStorage, type Storage } from '../../src/lib/server/storage/local';
 import { createWorkspace } from '../../src/lib/server/workspaces/service';
@@ -156,6 +160,28 @@ describe('purge', () => {
 		const uploading = await makeAsset(t.db, user.id, { status: 'uploading', storageKey: null, sha256: null, uploadTokenHash: 'h' });
 		await purgeAsset(t.db, storage, user, uploading.id);
 		expect(await row(uploading.id)).toMatchObject({ status: 'failed', uploadTokenHash: null, errorMessage: 'Deleted before the upload finished.' });
+	});
+
+	it('removes the bytes already staged for an upload it cancels, and a PUT still arriving leaves none behind', async () => {
+		const { user } = await makeUser(t.db);
+		const token = 'upload-token';
+		const staged = await makeAsset(t.db, user.id, { status: 'uploading', storageKey: null, sha256: null, uploadTokenHash: hashToken(token), fileSizeBytes: 4096 });
+		await receiveUploadBytes({ db: t.db, storage }, staged.id, token, Readable.from([randomBytes(4096)]));
+		expect(await readStaged(storage, staged.id)).not.toBeNull();
+		await purgeAsset(t.db, storage, user, staged.id);
+		expect(await readStaged(storage, staged.id)).toBeNull();
+		expect(fs.existsSync(storage.absolutePath(`staging/${staged.id}.bin`))).toBe(false);
+
+		// The purge lands while the body is still streaming: the PUT finds the row gone and clears up.
+		const late = await makeAsset(t.db, user.id, { status: 'uploading', storageKey: null, sha256: null, uploadTokenHash: hashToken(token), fileSizeBytes: 4096 });
+		const body = (async function* () {
+			yield randomBytes(2048);
+			await purgeAsset(t.db, storage, user, late.id);
+			yield randomBytes(2048);
+		})();
+		await expect(receiveUploadBytes({ db: t.db, storage }, late.id, token, body)).rejects.toBeInstanceOf(ConflictError);
+		expect(fs.existsSync(storage.absolutePath(`staging/${late.id}.bin`))).toBe(false);
+		expect(await readStaged(storage, late.id)).toBeNull();
 	});
 
 	it('never takes the counter below zero', async () => {

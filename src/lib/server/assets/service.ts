@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors';
 import { logger } from '../logger';
 import type { Storage } from '../storage/local';
 import { releaseStorage } from '../users/quotas';
+import { clearStaged } from '../uploads/staging';
 import { assertOwnWorkspace } from '../workspaces/service';
 import { selectAssetPage, variantsOf, type AssetFilters, type AssetListRow } from './queries';
 import type { VariantRef } from './json';
@@ -96,9 +97,9 @@ export async function purgeAsset(db: Db, storage: Storage, user: User, id: strin
  */
 async function purgeOne(db: Db, storage: Storage, id: string, ownerId: string | null): Promise<boolean> {
 	const removed = await db.transaction(async (tx) => {
-		const [row] = await tx.execute<{ owner_id: string; released: string | number; storage_key: string | null }>(sql`
+		const [row] = await tx.execute<{ owner_id: string; released: string | number; storage_key: string | null; was_uploading: boolean }>(sql`
 			with target as (
-				select id, storage_bytes_charged from assets
+				select id, storage_bytes_charged, status from assets
 				where id = ${id}::uuid and purged_at is null ${ownerId ? sql`and owner_id = ${ownerId}::uuid` : sql``}
 				for update
 			)
@@ -110,7 +111,7 @@ async function purgeOne(db: Db, storage: Storage, id: string, ownerId: string | 
 			    error_message = case when a.status = 'uploading' then 'Deleted before the upload finished.' else a.error_message end
 			from target
 			where a.id = target.id and a.purged_at is null
-			returning a.owner_id, target.storage_bytes_charged as released, a.storage_key`);
+			returning a.owner_id, target.storage_bytes_charged as released, a.storage_key, target.status = 'uploading' as was_uploading`);
 		if (!row) return null;
 		const released = Number(row.released);
 		if (released > 0) await releaseStorage(tx, row.owner_id, released);
@@ -118,9 +119,12 @@ async function purgeOne(db: Db, storage: Storage, id: string, ownerId: string | 
 			.delete(assetVariants)
 			.where(eq(assetVariants.assetId, id))
 			.returning({ storageKey: assetVariants.storageKey });
-		return { storageKey: row.storage_key, variantKeys: variants.map((v) => v.storageKey) };
+		return { storageKey: row.storage_key, variantKeys: variants.map((v) => v.storageKey), wasUploading: row.was_uploading };
 	});
 	if (!removed) return false;
+	// Bytes that arrived for an upload that will never complete (a PUT landing after this is
+	// cleared by the upload path, which sees the row is no longer uploading).
+	if (removed.wasUploading) await clearStaged(storage, id);
 	for (const key of removed.variantKeys) await removeQuietly(storage, key);
 	if (removed.storageKey) await removeOriginalIfUnused(db, storage, removed.storageKey);
 	return true;

@@ -16,7 +16,6 @@ export const tusEndpoint: RequestHandler = async (event) => {
 	}
 	return tusUploads().handle(event.request, {
 		user,
-		toResponse: (err) => errorResponse(err, event),
-		onSweepError: (err) => event.locals.log.warn({ err }, 'upload:tus-sweep-failed')
+		toResponse: (err) => errorResponse(err, event)
 	});
 };

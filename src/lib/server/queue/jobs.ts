@@ -64,6 +64,13 @@ export const jobDefinitions = {
 		retryLimit: 3,
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
 	},
+	/** Resumable uploads left unfinished past their expiry (a day): their files removed. */
+	'uploads.expire-tus': {
+		payload: z.object({}),
+		cron: '15 * * * *',
+		retryLimit: 3,
+		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
+	},
 	// Generation (generation/): each stage is its own queue, so a slow download never holds a
 	// submit lane. The stages mostly wait on the database and the provider's HTTP, not the CPU, so
 	// many run at once per core; each fetch takes a batch (one round trip per batch instead of per

@@ -162,7 +162,15 @@ export async function receiveUploadBytes(
 	}
 	if (asset.status !== 'uploading') throw new ConflictError('This upload is already complete.');
 	try {
-		return await stageBytes(deps.storage, asset.id, body, asset.fileSizeBytes ?? 0);
+		const staged = await stageBytes(deps.storage, asset.id, body, asset.fileSizeBytes ?? 0);
+		// Purged (or failed) while the bytes were arriving: the purge found nothing staged yet, so
+		// the bytes go here.
+		const [now] = await deps.db.select({ status: assets.status, purgedAt: assets.purgedAt }).from(assets).where(eq(assets.id, asset.id));
+		if (!now || now.status !== 'uploading' || now.purgedAt) {
+			await clearStaged(deps.storage, asset.id);
+			throw new ConflictError('This upload was deleted while its bytes were arriving.');
+		}
+		return staged;
 	} catch (err) {
 		if (err instanceof TooLargeError) {
 			throw new PayloadTooLargeError(`The body is larger than the declared ${asset.fileSizeBytes} bytes.`, {

@@ -3,13 +3,16 @@
  * collect under <FS_ROOT>/tus until the last PATCH; then `uploadFromFile` takes the file through
  * the same staging and `finishUpload` as every other path, and the tus copy is removed. The final
  * PATCH answers the asset in headers: `Upload-Asset-Id`, and `Upload-Duplicate: true` when the
- * user already had the content.
+ * user already had the content. Unfinished uploads expire after a day; the worker sweeps their files
+ * away on a schedule (`sweepExpiredTusUploads`), so the web process never pauses a request for it.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server, type Upload } from '@tus/server';
 import { z } from 'zod';
 import type { User } from '../db/schema';
+import type { Storage } from '../storage/local';
 import { AppError, NotFoundError, UnauthorizedError } from '../errors';
 import { assertUploadAllowed, uploadFromFile, type UploadDeps } from './service';
 
@@ -20,7 +23,6 @@ export interface TusRequestContext {
 	user: User | null;
 	/** Maps an error to the API's JSON error response (logged as every endpoint logs it). */
 	toResponse: (err: unknown) => Response;
-	onSweepError?: (err: unknown) => void;
 }
 
 interface RequestState extends TusRequestContext {
@@ -34,14 +36,23 @@ export interface TusUploads {
 const workspaceIdSchema = z.uuid();
 /** An upload left unfinished this long is gone (HEAD answers 410; the client starts afresh). */
 const EXPIRY_MS = 24 * 60 * 60 * 1000;
-/** How often, at most, a request also sweeps expired uploads' files away. */
-const SWEEP_EVERY_MS = 60 * 60 * 1000;
+
+const tusDirectory = (storage: Storage) => storage.absolutePath('tus');
+
+/**
+ * Deletes the files of unfinished uploads past their expiry (they hold disk, never quota) and
+ * answers how many went. The worker runs it on a schedule.
+ */
+export async function sweepExpiredTusUploads(storage: Storage): Promise<number> {
+	const directory = tusDirectory(storage);
+	if (!fs.existsSync(directory)) return 0;
+	return new FileStore({ directory, expirationPeriodInMilliseconds: EXPIRY_MS }).deleteExpired();
+}
 
 export function createTusUploads(deps: () => UploadDeps): TusUploads {
 	const { storage, config } = deps();
-	const directory = storage.absolutePath('tus');
+	const directory = tusDirectory(storage);
 	const store = new FileStore({ directory, expirationPeriodInMilliseconds: EXPIRY_MS });
-	let lastSweep = 0;
 	// The hooks receive the Request the route handed in, so per-request state (who is asking) is
 	// keyed by it rather than smuggled through headers a client could forge.
 	const requests = new WeakMap<Request, RequestState>();
@@ -116,11 +127,6 @@ export function createTusUploads(deps: () => UploadDeps): TusUploads {
 
 	return {
 		async handle(request, context) {
-			if (Date.now() - lastSweep > SWEEP_EVERY_MS) {
-				lastSweep = Date.now();
-				// Abandoned uploads hold disk but no quota; clearing them needs no schedule of its own.
-				void server.cleanUpExpiredUploads().catch((err: unknown) => context.onSweepError?.(err));
-			}
 			const state: RequestState = { ...context };
 			requests.set(request, state);
 			const response = await server.handleWeb(request);

@@ -13,6 +13,7 @@ import { purgeExpiredSessions } from '../auth/sessions';
 import { cancelSubmission, downloadResult, pollSubmission, submitJob, sweepGeneration } from '../generation/handlers';
 import { ingestAsset } from '../ingest/service';
 import { rolloverDailyUsage } from '../users/quotas';
+import { sweepExpiredTusUploads } from '../uploads/tus';
 
 export interface HandlerContext {
 	db: Db;
@@ -34,6 +35,7 @@ export const handlers: { [N in JobName]: Handler<N> } = {
 	'assets.reprocess': async ({ asset_id }, ctx) => ingestAsset(ctx, asset_id, { reprocess: true }),
 	// The purge itself (files, storage counter) is the asset service's; the worker only schedules it.
 	'assets.purge-trash': async (_payload, { db, storage, config }) => purgeExpiredTrash(db, storage, config.TRASH_DAYS),
+	'uploads.expire-tus': async (_payload, { storage }) => ({ removed: await sweepExpiredTusUploads(storage) }),
 	'generation.submit': async ({ job_id }, ctx) => submitJob(ctx, job_id),
 	'generation.poll': async ({ submission_id }, ctx) => pollSubmission(ctx, submission_id),
 	'generation.download': async ({ submission_id }, ctx) => downloadResult(ctx, submission_id),
