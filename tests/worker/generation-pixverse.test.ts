@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assets, providerAccounts, providerSubmissions, type ProviderAccount, type User } from '../../src/lib/server/db/schema';
+import { assets, jobs, providerAccounts, providerSubmissions, type ProviderAccount, type User } from '../../src/lib/server/db/schema';
 import { createJob } from '../../src/lib/server/jobs/service';
 import { createBoss, ensureQueues, type PgBoss } from '../../src/lib/server/queue/boss';
 import { makeAccount, testConfig } from '../support/accounts';
@@ -129,6 +129,33 @@ describe('pixverse through the worker', () => {
 		expect(await ledger(job.id)).toHaveLength(1);
 		expect((await account(accounts[0].id)).credits).toEqual({ default: 100 });
 		expect((await account(accounts[1].id)).lastUsedAt).toBeNull();
+	}, 30_000);
+
+	it('runs jobs beyond an account\'s slots one after another: the others wait, saying why, and never exceed the limit', async () => {
+		const { user, accounts } = await userWithAccounts('k9');
+		await t.db.update(providerAccounts).set({ maxConcurrentJobs: 1, credits: { default: 1000 } }).where(eq(providerAccounts.id, accounts[0].id));
+		px.script({ key: 'k9', path: '/video/text/generate', statuses: [5, 5, 5, 1], times: 3 });
+		const created = [];
+		for (const i of [1, 2, 3]) created.push(await generate(user, `one slot ${i}`));
+		let maxHeld = 0;
+		const started = Date.now();
+		const waitReasons = new Set<string>();
+		for (;;) {
+			const rows = await t.db.select().from(jobs).where(eq(jobs.ownerId, user.id));
+			maxHeld = Math.max(maxHeld, (await account(accounts[0].id)).currentJobs, rows.filter((j) => j.holdsSlot).length);
+			for (const j of rows) if (j.waitReason) waitReasons.add(j.waitReason);
+			if (rows.every(ended)) break;
+			if (Date.now() - started > 20_000) {
+				const ids = rows.map((j) => j.id);
+				const lines = worker.output().split('\n').filter((l) => ids.some((id) => l.includes(id)) || l.includes('"level":50'));
+				throw new Error(`${JSON.stringify(rows.map((j) => [j.status, j.waitReason, j.holdsSlot, j.updatedAt]))}\n${lines.slice(-30).join('\n')}`);
+			}
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		expect(maxHeld).toBe(1);
+		expect([...waitReasons]).toContain('The account for Pixverse is busy');
+		for (const job of created) expect((await waitForJob(t.db, job.id, ended)).status).toBe('completed');
+		expect((await account(accounts[0].id)).currentJobs).toBe(0);
 	}, 30_000);
 
 	it('retries a transient overload (500069) and completes; a persistent one fails the job as transient', async () => {

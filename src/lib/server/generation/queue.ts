@@ -3,7 +3,9 @@
  * so at most one of each is waiting per task however often the sweep or a retry re-sends it.
  */
 import type { DbOrTx } from '../db/client';
-import { enqueue, type PgBoss } from '../queue/boss';
+import type { Job } from '../db/schema';
+import { bossPriority } from '../jobs/queueing';
+import { enqueue, enqueueKeyed, wakeKeyed, type PgBoss } from '../queue/boss';
 
 const after = (delayMs: number) => (delayMs > 0 ? { startAfter: new Date(Date.now() + delayMs) } : {});
 
@@ -17,4 +19,22 @@ export async function enqueueDownload(boss: PgBoss, submissionId: string, option
 
 export async function enqueueProviderCancel(boss: PgBoss, submissionId: string, options: { tx?: DbOrTx } = {}): Promise<void> {
 	await enqueue(boss, 'generation.cancel', { submission_id: submissionId }, { tx: options.tx });
+}
+
+/**
+ * Re-sends a job that must wait (no free account, a retry after a transient failure), keyed by
+ * the job: a job has at most one such message, and wakeWaitingSubmit can move it forward.
+ */
+export async function requeueSubmit(boss: PgBoss, job: Pick<Job, 'id' | 'priority'>, { tx, delayMs }: { tx?: DbOrTx; delayMs: number }): Promise<void> {
+	await enqueueKeyed(boss, 'generation.submit', { job_id: job.id }, {
+		tx,
+		singletonKey: job.id,
+		startAfter: new Date(Date.now() + delayMs),
+		priority: bossPriority(job.priority)
+	});
+}
+
+/** A slot came free: the waiting job's message is due now instead of after its backoff. */
+export async function wakeWaitingSubmit(boss: PgBoss, jobId: string, { tx }: { tx?: DbOrTx } = {}): Promise<boolean> {
+	return wakeKeyed(boss, 'generation.submit', jobId, { tx });
 }

@@ -56,3 +56,29 @@ export async function enqueue<N extends JobName>(
 	const connection = tx ? { db: fromDrizzle(tx, sql) } : {};
 	return boss.send(name, jobDefinitions[name].payload.parse(payload) as object, { ...options, ...connection });
 }
+
+const connectionOf = (tx?: DbOrTx) => (tx ? { db: fromDrizzle(tx, sql) } : {});
+
+/**
+ * Sends a job under a key, or, when one is already waiting under that key, moves it to the new
+ * start time instead of adding a second (pg-boss upsert). With `tx`, inside the caller's transaction.
+ */
+export async function enqueueKeyed<N extends JobName>(
+	boss: PgBoss,
+	name: N,
+	payload: JobPayload<N>,
+	{ tx, singletonKey, startAfter, priority }: { tx?: DbOrTx; singletonKey: string; startAfter?: Date; priority?: number }
+): Promise<void> {
+	await boss.upsert(name, jobDefinitions[name].payload.parse(payload) as object, {
+		singletonKey,
+		...(startAfter ? { startAfter } : {}),
+		...(priority === undefined ? {} : { priority }),
+		...connectionOf(tx)
+	});
+}
+
+/** Makes the job waiting under `singletonKey` due now; false when none is waiting under it. */
+export async function wakeKeyed(boss: PgBoss, name: JobName, singletonKey: string, { tx }: { tx?: DbOrTx } = {}): Promise<boolean> {
+	const { updated } = await boss.update(name, undefined, { singletonKey, startAfter: new Date(), ...connectionOf(tx) });
+	return updated > 0;
+}
