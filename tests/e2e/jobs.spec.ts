@@ -210,6 +210,27 @@ test.describe('without JavaScript', () => {
 		await expect(page.getByText('Image to video with local')).toBeVisible();
 		await context.close();
 	});
+
+	test('cancel works from the list, and another user’s job is not found', async ({ browser, request }) => {
+		const token = await registerViaApi(request, uniqueUser('jobnojs2'));
+		const res = await request.post('/api/v1/jobs', {
+			headers: { authorization: `Bearer ${token}` },
+			data: { operation_type: 'text_to_video', provider_id: 'local', params: { prompt: 'Not yet' }, scheduled_at: new Date(Date.now() + 3_600_000).toISOString() }
+		});
+		const jobId = ((await res.json()) as { id: string }).id;
+		const context = await contextWithSession(browser, token, { javaScriptEnabled: false });
+		const page = await context.newPage();
+		await page.goto('/jobs');
+		await page.locator(`article[data-job-id="${jobId}"]`).getByRole('button', { name: 'Cancel' }).click();
+		await expect(page.locator(`article[data-job-id="${jobId}"]`)).toHaveAttribute('data-status', 'cancelled');
+
+		const stranger = await contextWithSession(browser, await registerViaApi(request, uniqueUser('jobstranger')), { javaScriptEnabled: false });
+		const other = await stranger.newPage();
+		const response = await other.goto(`/jobs/${jobId}`);
+		expect(response?.status()).toBe(404);
+		await context.close();
+		await stranger.close();
+	});
 });
 
 test('the jobs list and the form fit a 375 px phone', async ({ browser, request }) => {
