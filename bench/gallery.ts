@@ -84,11 +84,11 @@ try {
 	const headers = { authorization: `Bearer ${token}` };
 	let requestNo = 0;
 	const requestIds: Record<string, string[]> = {};
-	const get = async (pathname: string, auth = true, series?: string) => {
+	const get = async (pathname: string, auth = true, series?: string, expectStatus = 200) => {
 		const requestId = `bench-${++requestNo}`;
 		if (series) (requestIds[series] ??= []).push(requestId);
 		const res = await fetch(server.base + pathname, { headers: { ...(auth ? headers : {}), 'x-request-id': requestId } });
-		if (!res.ok) throw new Error(`${pathname}: ${res.status}`);
+		if (res.status !== expectStatus) throw new Error(`${pathname}: ${res.status}`);
 		return res.json() as Promise<{ items?: Array<{ id: string }>; next_cursor?: string | null }>;
 	};
 	const timed = async (fn: () => Promise<unknown>) => {
@@ -129,11 +129,14 @@ try {
 				times[name].service.push(await timed(() => service(p.apiCursor)));
 			}
 			ping.push(await timed(() => get('/api/v1/ping', false)));
+			// Signed in, and no work after that: an unknown API path answers 404 once the auth hook ran.
+			await get('/api/v1/no-such-endpoint', true, 'auth floor', 404);
 		}
 		console.log(`${REPEATS} sequential repetitions each, medians (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 		console.log(`floor: GET /api/v1/ping (no auth, no query)   ${median(ping).toFixed(2)} ms`);
 		await new Promise((r) => setTimeout(r, 300)); // the last log lines
 		const logged = (series: string) => median(requestIds[series].map((id) => server.loggedDurations.get(id) ?? NaN));
+		console.log(`floor: a signed-in request that does nothing else (server's logged time)   ${logged('auth floor').toFixed(2)} ms`);
 		const summary: string[] = [];
 		for (const [name, t] of Object.entries(times)) {
 			const s = median(t.server);
