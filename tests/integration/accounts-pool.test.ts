@@ -3,6 +3,8 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptCredentials } from '../../src/lib/server/accounts/crypto';
 import {
+	BUILTIN_ACCOUNT_LABEL,
+	ensureBuiltinAccounts,
 	JobAlreadyHoldsSlotError,
 	recordAccountFailure,
 	recordRequestFailure,
@@ -12,6 +14,7 @@ import {
 	releaseSlot,
 	reserveAccount
 } from '../../src/lib/server/accounts/pool';
+import { connect } from '../../src/lib/server/db/client';
 import type { User } from '../../src/lib/server/db/schema';
 import { jobs, providerAccounts } from '../../src/lib/server/db/schema';
 import { ProviderError } from '../../src/lib/server/providers/types';
@@ -125,6 +128,20 @@ describe('reservation', () => {
 		expect(after.lastUsedAt).not.toBeNull();
 		const [jobRow] = await t.db.select().from(jobs).where(eq(jobs.id, job.id));
 		expect(jobRow).toMatchObject({ accountId: account.id, holdsSlot: true, creditsCharged: { type: 'default', amount: 10 } });
+	});
+
+	it('commits its own reservation without waiting for the flush, and nothing else on the connection', async () => {
+		const single = connect(t.url, { max: 1 });
+		try {
+			const providerId = newProvider();
+			await makeAccount(t.db, { providerId });
+			const job = await makeJob(t.db, user.id, { providerId });
+			expect(await reserveAccount(single.db, config, { id: job.id, ownerId: user.id, providerId }, cost)).not.toBeNull();
+			const [setting] = await single.db.execute<{ synchronous_commit: string }>(sql`show synchronous_commit`);
+			expect(setting.synchronous_commit).toBe('on');
+		} finally {
+			await single.close();
+		}
 	});
 
 	it('refuses to reserve for a job that already holds a slot (the slot would leak)', async () => {
@@ -366,5 +383,22 @@ describe('recountSlots', () => {
 		// The running job keeps its slot, and releasing it later still works exactly once.
 		expect(await releaseSlot(t.db, running.job.id)).toBe(true);
 		expect((await accountRow(account.id)).currentJobs).toBe(0);
+	});
+});
+
+describe('ensureBuiltinAccounts', () => {
+	it('gives the local renderer one shared account with LOCAL_PROVIDER_SLOTS slots, however often and concurrently it runs', async () => {
+		await Promise.all([ensureBuiltinAccounts(t.db, config), ensureBuiltinAccounts(t.db, config), ensureBuiltinAccounts(t.db, config)]);
+		const rows = await t.db.select().from(providerAccounts).where(eq(providerAccounts.providerId, 'local'));
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({ label: BUILTIN_ACCOUNT_LABEL, ownerId: null, maxConcurrentJobs: 4, credits: null, status: 'active' });
+
+		await ensureBuiltinAccounts(t.db, testConfig({ LOCAL_PROVIDER_SLOTS: '6' }));
+		const [resized] = await t.db.select().from(providerAccounts).where(eq(providerAccounts.providerId, 'local'));
+		expect(resized.maxConcurrentJobs).toBe(6);
+		// Any user's local job runs under it.
+		const { reserved } = await reserveFor('local', other, null);
+		expect(reserved?.account.id).toBe(rows[0].id);
+		expect(reserved?.context.credentials).toEqual({});
 	});
 });

@@ -67,6 +67,12 @@ export class JobAlreadyHoldsSlotError extends Error {
  *   an UPDATE that waits for its lock and re-checks the slot and credits on the row it finally
  *   gets; if someone else took the last slot first, the next attempt looks again.
  * Null means no account can take the job now (the caller re-queues it with a wait_reason).
+ *
+ * The statement commits without waiting for its WAL flush (synchronous_commit off for it alone):
+ * that wait was most of a reservation's latency. A crash can then lose only a reservation nothing
+ * has used yet, and it loses it whole (slot, credits and the job's hold are one transaction): WAL
+ * is written in order, so the first durable commit after it (the pipeline's submission row, before
+ * anything is sent to the provider) makes the reservation durable too.
  */
 export async function reserveAccount(
 	db: Db,
@@ -164,7 +170,8 @@ function reserveStatement(
 		select taken.*,
 			(select count(*) from candidate)::int as candidates,
 			${skipLocked ? sql`(select count(*) from ${providerAccounts} where ${where})::int` : sql`0`} as eligible,
-			(select j.holds_slot from jobs j where j.id = ${job.id}::uuid) as job_holds_slot
+			(select j.holds_slot from jobs j where j.id = ${job.id}::uuid) as job_holds_slot,
+			set_config('synchronous_commit', 'off', true) as async_commit
 		from (select 1) as one left join taken on true`;
 }
 
