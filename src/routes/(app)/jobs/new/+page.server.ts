@@ -127,19 +127,21 @@ export const load = async (event) => {
 	let initial: JobFormValues;
 	if (event.url.searchParams.has('operation_type')) initial = valuesFrom(event.url.searchParams, providers);
 	else if (source) {
-		const job = source;
-		const schema = providers.find((p) => p.id === job.provider_id)?.operations[job.operation_type];
+		// The job's settings; its name and schedule were about that run, so they start empty.
+		const schema = providers.find((p) => p.id === source.provider_id)?.operations[source.operation_type];
 		initial = {
-			operation_type: job.operation_type,
-			provider_id: job.provider_id,
+			operation_type: source.operation_type,
+			provider_id: source.provider_id,
 			name: '',
-			priority: String(job.priority),
+			priority: String(source.priority),
 			scheduled_at: '',
-			workspace_id: job.workspace_id ?? '',
-			params: valuesFromParams(fieldsFromSchema(schema), job.params)
+			workspace_id: source.workspace_id ?? '',
+			params: valuesFromParams(fieldsFromSchema(schema), source.params)
 		};
 	} else {
-		initial = { operation_type: remixAsset ? (remixAsset.media_type === 'video' ? 'video_extend' : 'image_to_video') : '', provider_id: '', name: '', priority: '5', scheduled_at: '', workspace_id: '', params: {} };
+		// An upload "remixed" starts with the operation that takes its kind of media.
+		const operation = remixAsset ? (remixAsset.media_type === 'video' ? 'video_extend' : 'image_to_video') : '';
+		initial = { operation_type: operation, provider_id: '', name: '', priority: '5', scheduled_at: '', workspace_id: '', params: {} };
 	}
 
 	// Inputs the prefilled job used may be older than the recent assets listed: add them.
