@@ -109,11 +109,35 @@ interface StoreInput {
 	storageKey: string;
 }
 
+/** Thrown inside the completion transaction to roll it back when the result does not fit the owner's quota. */
+class StorageQuotaFull extends Error {}
+
 async function storeResult(
 	ctx: HandlerContext,
-	{ job, submission, provider, temp, kind, storageKey }: StoreInput
+	input: StoreInput
 ): Promise<{ result: 'completed' | 'skipped' | 'failed'; assetId: string | null; duplicate: boolean }> {
+	try {
+		return await completeWithAsset(ctx, input);
+	} catch (err) {
+		if (!(err instanceof StorageQuotaFull)) throw err;
+		const message = 'The result does not fit your storage quota; free some space and retry the job.';
+		await ctx.db.transaction((tx) => failJob(tx, ctx.boss, input.job.id, { errorClass: 'request', message, refund: false }));
+		return { result: 'failed', assetId: null, duplicate: false };
+	}
+}
+
+/**
+ * The completion transaction. Rows every job touches (the job, its submission, the new asset) come
+ * first; rows shared with other jobs (the account: slot and stats; the owner: storage and daily
+ * usage) come last, so their locks are held only for the last statements and the commit: the
+ * owner's row serialises all of that owner's completions.
+ */
+async function completeWithAsset(
+	ctx: HandlerContext,
+	{ job, submission, provider, temp, kind, storageKey }: StoreInput
+): Promise<{ result: 'completed' | 'skipped'; assetId: string | null; duplicate: boolean }> {
 	const { db, boss, storage, config } = ctx;
+	const [owner] = await db.select().from(users).where(eq(users.id, job.ownerId));
 	return db.transaction(async (tx) => {
 		// The job's row lock: a cancel (or a second download) waits here, then sees the outcome.
 		const [locked] = await tx.select().from(jobs).where(eq(jobs.id, job.id)).for('update');
@@ -129,12 +153,6 @@ async function storeResult(
 		if (existing) {
 			asset = existing;
 		} else {
-			const [owner] = await tx.select().from(users).where(eq(users.id, job.ownerId));
-			if (!(await tryReserveStorage(tx, job.ownerId, temp.size, effectiveQuotas(owner, config).storageBytes))) {
-				const message = 'The result does not fit your storage quota; free some space and retry the job.';
-				await failJob(tx, boss, job.id, { errorClass: 'request', message, refund: false });
-				return { result: 'failed' as const, assetId: null, duplicate: false };
-			}
 			[asset] = await tx
 				.insert(assets)
 				.values({
@@ -157,11 +175,9 @@ async function storeResult(
 					downloadedAt: new Date()
 				})
 				.returning();
-			await recordAssetUsage(tx, job.ownerId, 1, temp.size);
 			await enqueueIngest(boss, asset.id, { tx });
 		}
 		await recordLineage(tx, job, provider, asset.id);
-
 		await tx
 			.update(providerSubmissions)
 			.set({ status: 'succeeded' })
@@ -170,6 +186,10 @@ async function storeResult(
 		if (submission.accountId) {
 			const seconds = submission.submittedAt ? (Date.now() - submission.submittedAt.getTime()) / 1000 : 0;
 			await recordSuccess(tx, submission.accountId, seconds);
+		}
+		if (!existing) {
+			if (!(await tryReserveStorage(tx, job.ownerId, temp.size, effectiveQuotas(owner, config).storageBytes))) throw new StorageQuotaFull();
+			await recordAssetUsage(tx, job.ownerId, 1, temp.size);
 		}
 		return { result: 'completed' as const, assetId: asset.id, duplicate: !!existing };
 	});

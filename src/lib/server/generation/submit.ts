@@ -37,7 +37,7 @@ export async function submitJob(ctx: HandlerContext, jobId: string): Promise<Out
 	if (!loaded) return { job_id: jobId, outcome: 'skipped', reason: 'missing' };
 	// A scheduled job's message arrives at its time with the job still pending: it joins the queue
 	// now, unless a parent still holds it (jobs/scheduling.ts).
-	const job = loaded.status === 'pending' ? ((await queueDueJob(db, loaded.id)) ?? loaded) : loaded;
+	const job = loaded.status === 'pending' ? ((await queueDueJob(db, boss, loaded.id)) ?? loaded) : loaded;
 	if (job.status === 'processing') return resumeProcessing(ctx, job);
 	if (job.status !== 'queued') return { job_id: jobId, outcome: 'skipped', reason: `status ${job.status}` };
 	const log = ctx.log.child({ job_id: job.id, user_id: job.ownerId });
@@ -67,7 +67,7 @@ export async function submitJob(ctx: HandlerContext, jobId: string): Promise<Out
 		previous = await latestSubmission(db, job.id);
 	}
 
-	const reserved = await reserveFor(ctx, job, provider, spec, params);
+	const reserved = await reserveFor(ctx, job, provider, spec, params, previous !== undefined);
 	if ('waiting' in reserved) return reserved.waiting;
 	const { account } = reserved;
 	const accountLog = log.child({ account_id: account.context.id });
@@ -166,14 +166,16 @@ async function reserveFor(
 	job: Job,
 	provider: Provider,
 	spec: OperationSpec,
-	params: Record<string, unknown>
+	params: Record<string, unknown>,
+	triedBefore: boolean
 ): Promise<{ account: LoadedAccount } | { waiting: Outcome }> {
 	const { db, boss, config } = ctx;
 	if (job.holdsSlot && job.accountId) {
 		const held = await loadAccount(db, config, job.accountId);
 		if (held) return { account: held };
 	}
-	const history = await attemptHistory(db, job);
+	// A first attempt has no history to read (most jobs: one query less on the hot path).
+	const history = triedBefore ? await attemptHistory(db, job) : { failedAccountIds: [] };
 	const cost = spec.estimateCost(params);
 	const reserved = await reserveAccount(db, config, job, cost, { excludeAccountIds: history.failedAccountIds });
 	if (reserved) return { account: { context: reserved.context, label: reserved.account.label } };
