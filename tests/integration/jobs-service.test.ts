@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/lib/server/config';
-import { events, jobs, providerAccounts, providerSubmissions, type Job, type User } from '../../src/lib/server/db/schema';
+import { assets, events, jobs, providerAccounts, providerSubmissions, type Job, type User } from '../../src/lib/server/db/schema';
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../../src/lib/server/errors';
 import { onParentFinished } from '../../src/lib/server/jobs/children';
 import { queueDueJob } from '../../src/lib/server/jobs/scheduling';
@@ -207,20 +207,20 @@ describe('createJob', () => {
 		expect(await eventTypes(job.id)).toEqual(['job.created']);
 
 		// Its submit message arrives at that time: only then does it become queued.
-		expect(await queueDueJob(t.db, job.id)).toBeNull();
+		expect(await queueDueJob(t.db, boss, job.id)).toBeNull();
 		await setStatus(job, { scheduledAt: new Date(Date.now() - 1000) });
-		expect(await queueDueJob(t.db, job.id)).toMatchObject({ id: job.id, status: 'queued' });
+		expect(await queueDueJob(t.db, boss, job.id)).toMatchObject({ id: job.id, status: 'queued' });
 		expect(await eventTypes(job.id)).toEqual(['job.created', 'job.queued']);
-		expect(await queueDueJob(t.db, job.id)).toBeNull();
+		expect(await queueDueJob(t.db, boss, job.id)).toBeNull();
 	});
 
 	it('does not queue a due child whose parent has not completed', async () => {
 		const { user } = await makeUser(t.db);
 		const { job: parent } = await createJob(t.db, boss, config, user, textJob());
 		const { job: child } = await createJob(t.db, boss, config, user, textJob({ parentJobId: parent.id }));
-		expect(await queueDueJob(t.db, child.id)).toBeNull();
+		expect(await queueDueJob(t.db, boss, child.id)).toBeNull();
 		await setStatus(parent, { status: 'completed' });
-		expect((await queueDueJob(t.db, child.id))?.status).toBe('queued');
+		expect((await queueDueJob(t.db, boss, child.id))?.status).toBe('queued');
 	});
 });
 
@@ -240,8 +240,8 @@ describe('parent and child jobs', () => {
 		expect(child.params).not.toHaveProperty('image_asset_id');
 		expect(await queueMessages(child.id)).toEqual([]);
 
-		// The pipeline's completion: the result is an asset (still thumbnailing), then the children.
-		const result = await makeAsset(t.db, user.id, { status: 'processing', sourceJobId: parent.id });
+		// The pipeline's completion: the result is an asset, then the children.
+		const result = await makeAsset(t.db, user.id, { sourceJobId: parent.id });
 		await t.db.transaction(async (tx) => {
 			const [done] = await tx.update(jobs).set({ status: 'completed', assetId: result.id }).where(eq(jobs.id, parent.id)).returning();
 			await onParentFinished(tx, boss, done);
@@ -263,6 +263,59 @@ describe('parent and child jobs', () => {
 		);
 		expect(late.status).toBe('queued');
 		expect(late.params).toMatchObject({ prompt: 'again', image_asset_id: result.id });
+	});
+
+	it('holds a released child pending while the parent’s result is still processing, then queues it once ready', async () => {
+		const { user } = await makeUser(t.db);
+		const { job: parent } = await createJob(t.db, boss, config, user, textJob());
+		const childInput = textJob({ operationType: 'image_to_video', parentJobId: parent.id, params: { parent_asset_as: 'image_asset_id' } });
+		const { job: child } = await createJob(t.db, boss, config, user, childInput);
+		// Stored, still thumbnailing: the job completes before its asset is ready.
+		const result = await makeAsset(t.db, user.id, { status: 'processing', sourceJobId: parent.id });
+		await t.db.transaction(async (tx) => {
+			const [done] = await tx.update(jobs).set({ status: 'completed', assetId: result.id }).where(eq(jobs.id, parent.id)).returning();
+			await onParentFinished(tx, boss, done);
+		});
+		const { job: held } = await getJob(t.db, user, child.id);
+		expect(held).toMatchObject({ status: 'pending', params: { image_asset_id: result.id } });
+		const [message] = await queueMessages(child.id);
+		expect(new Date(message.start_after).getTime()).toBeGreaterThan(Date.now());
+		// A child made now waits the same way.
+		const { job: late } = await createJob(t.db, boss, config, user, childInput);
+		expect(late.status).toBe('pending');
+
+		// Its message arrives while the asset still processes: it looks again later.
+		expect(await queueDueJob(t.db, boss, child.id)).toBeNull();
+		expect(await queueMessages(child.id)).toHaveLength(2);
+		await t.db.update(assets).set({ status: 'ready' }).where(eq(assets.id, result.id));
+		expect(await queueDueJob(t.db, boss, child.id)).toMatchObject({ status: 'queued' });
+		expect(await queueDueJob(t.db, boss, late.id)).toMatchObject({ status: 'queued' });
+		expect(await eventTypes(child.id)).toEqual(['job.created', 'job.queued']);
+	});
+
+	it('fails a waiting child whose input failed processing, with the reason', async () => {
+		const { user } = await makeUser(t.db);
+		const { job: parent } = await createJob(t.db, boss, config, user, textJob());
+		const { job: child } = await createJob(
+			t.db,
+			boss,
+			config,
+			user,
+			textJob({ operationType: 'image_to_video', parentJobId: parent.id, params: { parent_asset_as: 'image_asset_id' } })
+		);
+		const result = await makeAsset(t.db, user.id, { status: 'processing' });
+		await t.db.transaction(async (tx) => {
+			const [done] = await tx.update(jobs).set({ status: 'completed', assetId: result.id }).where(eq(jobs.id, parent.id)).returning();
+			await onParentFinished(tx, boss, done);
+		});
+		await t.db.update(assets).set({ status: 'failed' }).where(eq(assets.id, result.id));
+		expect(await queueDueJob(t.db, boss, child.id)).toBeNull();
+		expect((await getJob(t.db, user, child.id)).job).toMatchObject({
+			status: 'failed',
+			errorClass: 'request',
+			errorMessage: `Input asset ${result.id} failed processing.`
+		});
+		expect(await eventTypes(child.id)).toEqual(['job.created', 'job.failed']);
 	});
 
 	it('cancels waiting descendants with the reason when the parent fails, and refuses new children of a failed parent', async () => {

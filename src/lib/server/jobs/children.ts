@@ -8,6 +8,7 @@ import type { DbOrTx } from '../db/client';
 import { jobs, type Job } from '../db/schema';
 import { publishEvent } from '../events/publish';
 import type { PgBoss } from '../queue/boss';
+import { INPUT_WAIT_SECONDS, inputAssetsState } from './inputs';
 import { jobJson } from './json';
 import { enqueueSubmit } from './queueing';
 
@@ -54,20 +55,20 @@ async function releaseChildren(tx: DbOrTx, boss: PgBoss, parent: Job): Promise<v
 			await cancelDescendants(tx, failed);
 			continue;
 		}
-		// A child scheduled for later stays pending; the queue holds it until its time.
+		const params = paramsWithParentAsset(child.params, parent.assetId);
+		// A child scheduled for later stays pending; the queue holds it until its time. One whose
+		// input (the parent's result, still thumbnailing) is not ready stays pending too: its submit
+		// message looks again shortly (scheduling.ts queueDueJob).
 		const later = child.scheduledAt !== null && child.scheduledAt.getTime() > Date.now();
+		const waitsForInput = !later && (await inputAssetsState(tx, { ...child, params })) !== 'ready';
+		const pending = later || waitsForInput;
 		const [released] = await tx
 			.update(jobs)
-			.set({
-				params: paramsWithParentAsset(child.params, parent.assetId),
-				status: later ? 'pending' : 'queued',
-				queuedAt: later ? null : new Date(),
-				updatedAt: new Date()
-			})
+			.set({ params, status: pending ? 'pending' : 'queued', queuedAt: pending ? null : new Date(), updatedAt: new Date() })
 			.where(eq(jobs.id, child.id))
 			.returning();
-		await enqueueSubmit(boss, released, { tx });
-		if (!later) await publishEvent(tx, { ownerId: released.ownerId, type: 'job.queued', jobId: released.id, data: jobJson(released) });
+		await enqueueSubmit(boss, released, { tx, ...(waitsForInput ? { startAfter: INPUT_WAIT_SECONDS } : {}) });
+		if (!pending) await publishEvent(tx, { ownerId: released.ownerId, type: 'job.queued', jobId: released.id, data: jobJson(released) });
 	}
 }
 

@@ -18,6 +18,7 @@ import { enqueue, type PgBoss } from '../queue/boss';
 import { consumeDailyJobs } from '../users/quotas';
 import { assertOwnWorkspace } from '../workspaces/service';
 import { onParentFinished, PARENT_ASSET_AS, paramsWithParentAsset } from './children';
+import { INPUT_WAIT_SECONDS, inputAssetsState } from './inputs';
 import { jobJson } from './json';
 import { queuePosition, queuePositions, selectJobPage, type JobFilters } from './queries';
 import { enqueueSubmit } from './queueing';
@@ -139,7 +140,10 @@ async function insertJob(
 	const now = new Date();
 	const later = !!input.scheduledAt && input.scheduledAt.getTime() > now.getTime();
 	const waitsForParent = !!parent && !parentDone;
-	const status = waitsForParent || later ? 'pending' : 'queued';
+	// A completed parent's result may still be thumbnailing: wait for it like a released child.
+	const waitsForInput =
+		!later && parentDone && parentAssetField !== null && (await inputAssetsState(tx, { ...input, ownerId: user.id, params })) !== 'ready';
+	const status = waitsForParent || later || waitsForInput ? 'pending' : 'queued';
 
 	const [job] = await tx
 		.insert(jobs)
@@ -168,7 +172,7 @@ async function insertJob(
 	await consumeDailyJobs(tx, user, config);
 
 	// A child waits for its parent's completion (children.ts enqueues it then).
-	if (!waitsForParent) await enqueueSubmit(boss, job, { tx });
+	if (!waitsForParent) await enqueueSubmit(boss, job, { tx, ...(waitsForInput ? { startAfter: INPUT_WAIT_SECONDS } : {}) });
 	const data = jobJson(job);
 	await publishEvent(tx, { ownerId: user.id, type: 'job.created', jobId: job.id, data });
 	if (status === 'queued') await publishEvent(tx, { ownerId: user.id, type: 'job.queued', jobId: job.id, data });
