@@ -7,16 +7,20 @@
  * as transient after the configured number of attempts.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assets, jobs, providerAccounts, providerSubmissions, type ProviderAccount, type User } from '../../src/lib/server/db/schema';
+import { assetLineage, assets, jobs, providerAccounts, providerSubmissions, type ProviderAccount, type User } from '../../src/lib/server/db/schema';
 import { createJob } from '../../src/lib/server/jobs/service';
 import { createBoss, ensureQueues, type PgBoss } from '../../src/lib/server/queue/boss';
+import { createLocalStorage } from '../../src/lib/server/storage/local';
 import { makeAccount, testConfig } from '../support/accounts';
+import { makeReadyStoredAsset } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
 import { ended, jobOutcome, slotsHeld, startGenerationWorker, tempRoot, waitForJob, workerEnv } from '../support/generation';
 import { startPixverseStandin, type PixverseStandin } from '../support/pixverse-standin';
+import * as make from '../support/media';
 import type { WorkerProcess } from '../support/worker-process';
 
 const KEYS = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, `standin-key-${i}-0123456789abcdef`]));
@@ -156,6 +160,33 @@ describe('pixverse through the worker', () => {
 		expect([...waitReasons]).toContain('The account for Pixverse is busy');
 		for (const job of created) expect((await waitForJob(t.db, job.id, ended)).status).toBe('completed');
 		expect((await account(accounts[0].id)).currentJobs).toBe(0);
+	}, 30_000);
+
+	it('sends an input image once per account through the upload cache, and uploads it again when Pixverse forgot it (400032)', async () => {
+		const { user, accounts } = await userWithAccounts('k0');
+		await t.db.update(providerAccounts).set({ credits: { default: 1000 } }).where(eq(providerAccounts.id, accounts[0].id));
+		const storage = createLocalStorage(path.join(root, 'media'));
+		const image = await makeReadyStoredAsset(t.db, storage, user.id, await make.png(64, 64));
+		const animate = async (prompt: string) =>
+			(await createJob(t.db, boss, testConfig(env), user, { operationType: 'image_to_video', providerId: 'pixverse', params: { prompt, image_asset_id: image.id } })).job;
+		const uploads = () => px.requestsTo('/image/upload').filter((r) => r.key === 'k0').length;
+		const before = uploads();
+
+		const first = await waitForJob(t.db, (await animate('first')).id, ended, worker);
+		const second = await waitForJob(t.db, (await animate('second')).id, ended, worker);
+		expect([first.status, second.status]).toEqual(['completed', 'completed']);
+		expect(uploads() - before).toBe(1);
+
+		px.forgetUploads('k0');
+		const third = await waitForJob(t.db, (await animate('third')).id, ended, worker);
+		expect(third.status).toBe('completed');
+		expect(uploads() - before).toBe(2);
+		expect((await ledger(third.id)).map((s) => [s.status, s.errorClass])).toEqual([
+			['failed', 'request'],
+			['succeeded', null]
+		]);
+		const lineage = await t.db.select().from(assetLineage).where(eq(assetLineage.childAssetId, third.assetId as string));
+		expect(lineage.map((l) => [l.parentAssetId, l.relation])).toEqual([[image.id, 'source_image']]);
 	}, 30_000);
 
 	it('retries a transient overload (500069) and completes; a persistent one fails the job as transient', async () => {
