@@ -316,6 +316,10 @@ describe('parent and child jobs', () => {
 			errorMessage: `Input asset ${result.id} failed processing.`
 		});
 		expect(await eventTypes(child.id)).toEqual(['job.created', 'job.failed']);
+		// A retry does not send it to the provider with that input either.
+		expect((await retryJob(t.db, boss, user, child.id)).status).toBe('pending');
+		expect(await queueDueJob(t.db, boss, child.id)).toBeNull();
+		expect((await getJob(t.db, user, child.id)).job.status).toBe('failed');
 	});
 
 	it('cancels waiting descendants with the reason when the parent fails, and refuses new children of a failed parent', async () => {

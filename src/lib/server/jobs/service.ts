@@ -356,7 +356,8 @@ export async function retryJob(db: Db, boss: PgBoss, user: User, id: string): Pr
 			else waitsForParent = true;
 		}
 		const later = !!job.scheduledAt && job.scheduledAt.getTime() > Date.now();
-		const status = waitsForParent || later ? 'pending' : 'queued';
+		const waitsForInput = !waitsForParent && !later && (await inputAssetsState(tx, { ...job, params })) !== 'ready';
+		const status = waitsForParent || later || waitsForInput ? 'pending' : 'queued';
 		const [retried] = await tx
 			.update(jobs)
 			.set({
@@ -374,7 +375,7 @@ export async function retryJob(db: Db, boss: PgBoss, user: User, id: string): Pr
 			})
 			.where(eq(jobs.id, job.id))
 			.returning();
-		if (!waitsForParent) await enqueueSubmit(boss, retried, { tx });
+		if (!waitsForParent) await enqueueSubmit(boss, retried, { tx, ...(waitsForInput ? { startAfter: INPUT_WAIT_SECONDS } : {}) });
 		if (status === 'queued') await publishEvent(tx, { ownerId: user.id, type: 'job.queued', jobId: job.id, data: jobJson(retried) });
 		return retried;
 	});
