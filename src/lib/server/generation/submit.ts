@@ -185,7 +185,7 @@ async function reserveFor(
 		await db.transaction((tx) => failJob(tx, boss, job.id, { errorClass: 'account', message: why.reason, refund: true }));
 		return { waiting: { job_id: job.id, outcome: 'failed', reason: why.reason } };
 	}
-	const delayMs = waitDelayMs(job, config.GENERATION_WAIT_MAX_MS);
+	const delayMs = waitDelayMs(job, why, config.GENERATION_WAIT_MAX_MS);
 	await db.transaction((tx) => requeueJob(tx, boss, job, { waitReason: why.reason, delayMs, refund: false }));
 	ctx.log.info({ job_id: job.id, wait_reason: why.reason, delay_ms: delayMs }, 'pipeline:waiting');
 	return { waiting: { job_id: job.id, outcome: 'waiting', reason: why.reason } };

@@ -8,7 +8,8 @@ import type { DbOrTx } from '../db/client';
 import { providerAccounts, type Job } from '../db/schema';
 import type { Provider } from '../providers/types';
 
-export type NoAccount = { wait: true; reason: string } | { wait: false; reason: string };
+/** busy: every account is at its slot limit, so a released slot wakes the job (job-state.ts). */
+export type NoAccount = { wait: true; reason: string; busy: boolean } | { wait: false; reason: string };
 
 export async function explainNoAccount(
 	db: DbOrTx,
@@ -40,18 +41,25 @@ export async function explainNoAccount(
 			const n = failedAccountIds.length;
 			return { wait: false, reason: `Every account for ${label} failed this job (${n} tried)` };
 		}
-		return { wait: true, reason: `No active account for ${label}: add one or re-enable one` };
+		return { wait: true, busy: false, reason: `No active account for ${label}: add one or re-enable one` };
 	}
-	if (counts.cooling === counts.usable) return { wait: true, reason: `All ${counts.usable} accounts for ${label} are cooling down` };
+	if (counts.cooling === counts.usable) return { wait: true, busy: false, reason: `All ${counts.usable} accounts for ${label} are cooling down` };
 	if (cost && counts.poor >= counts.usable) {
-		return { wait: true, reason: `No account for ${label} has ${cost.amount} ${cost.creditType} credits left` };
+		return { wait: true, busy: false, reason: `No account for ${label} has ${cost.amount} ${cost.creditType} credits left` };
 	}
 	const n = counts.usable;
-	return { wait: true, reason: n === 1 ? `The account for ${label} is busy` : `All ${n} accounts for ${label} are busy` };
+	return { wait: true, busy: true, reason: n === 1 ? `The account for ${label} is busy` : `All ${n} accounts for ${label} are busy` };
 }
 
-/** Stateless backoff for a waiting job: a quarter of how long it has waited, within [0.5 s, max]. */
-export function waitDelayMs(job: Job, maxMs: number): number {
+/**
+ * When a waiting job looks again. Busy accounts: after the longest wait, since the next released
+ * slot wakes it sooner (a job polling for slots would cost queries for nothing; with hundreds
+ * waiting, those futile looks took most of the database in npm run bench:jobs). Anything else
+ * (disabled, cooling down, out of credits) changes without a wake: a stateless backoff of a
+ * quarter of how long it has waited, within [0.5 s, max].
+ */
+export function waitDelayMs(job: Job, why: { busy: boolean }, maxMs: number): number {
+	if (why.busy) return maxMs;
 	const waited = Date.now() - (job.queuedAt ?? job.createdAt).getTime();
 	return Math.round(Math.min(maxMs, Math.max(500, waited / 4)));
 }
