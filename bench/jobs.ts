@@ -14,6 +14,7 @@
  * Thumbnails of the results follow through ingest after a job completes; the time until the last
  * asset is ready is printed too, but a job is done when its asset is stored.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerProcess } from '../tests/support/worker-process';
@@ -162,9 +163,24 @@ try {
 		if (Date.now() - started > 900_000) break;
 		await sleep(100);
 	}
-	console.log(`every result asset ready (thumbnails, poster) ${seconds(Date.now() - started)} s after the first job was created`);
+	console.log(`every result asset ready (thumbnails, poster) ${seconds(Date.now() - started)} s after the first job was created; handler time per stage:`);
+	// Where the time goes: each stage's handler time (queue:done duration_ms) in the workers' logs.
+	const stageMs = new Map<string, number[]>();
+	for (const w of workers) {
+		for (const line of w.output().split('\n')) {
+			if (!line.includes('"queue:done"')) continue;
+			const { queue, duration_ms } = JSON.parse(line) as { queue: string; duration_ms: number };
+			stageMs.set(queue, [...(stageMs.get(queue) ?? []), duration_ms]);
+		}
+	}
+	const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+	for (const [queue, xs] of stageMs) {
+		console.log(`  ${queue.padEnd(20)} ${String(xs.length).padStart(5)} runs, p50 ${p(xs, 0.5)} ms, p90 ${p(xs, 0.9)} ms, ${seconds(xs.reduce((a, b) => a + b, 0))} s in all`);
+	}
 	for (const w of workers) w.kill('SIGTERM');
 	await Promise.all(workers.map((w) => w.exited));
+	// BENCH_LOG_DIR=dir keeps the workers' logs (one JSON event a line) for a closer look.
+	if (process.env.BENCH_LOG_DIR) workers.forEach((w, i) => fs.writeFileSync(path.join(process.env.BENCH_LOG_DIR as string, `worker-${i}.log`), w.output()));
 	workers.length = 0;
 
 	// For scale: raw pg-boss on this database, the generation.submit queue's work options, an empty handler.

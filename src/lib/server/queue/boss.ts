@@ -19,7 +19,9 @@ export function createBoss(url: string, schema: string, role: 'web' | 'worker'):
 		schedule: role === 'worker',
 		// The pass that retries jobs whose worker died (stale heartbeat, see queue/jobs.ts) runs this
 		// often, instead of every minute: a killed worker's generation stages resume ~10-20 s later.
-		...(role === 'worker' ? { superviseIntervalSeconds: 10, monitorIntervalSeconds: 10 } : {})
+		...(role === 'worker' ? { superviseIntervalSeconds: 10, monitorIntervalSeconds: 10 } : {}),
+		// Workers listen for queues created with `notify` (queue/jobs.ts): one dedicated connection.
+		useListenNotify: role === 'worker'
 	});
 }
 
@@ -38,7 +40,7 @@ export function logQueueErrors(boss: PgBoss, log: Logger): void {
 /** createQueue must precede send and work (pg-boss 12); it is idempotent. */
 export async function ensureQueues(boss: PgBoss): Promise<void> {
 	for (const name of jobNames) {
-		const def: { retryLimit: number; queue?: { policy?: string; heartbeatSeconds?: number } } = jobDefinitions[name];
+		const def: { retryLimit: number; queue?: { policy?: string; heartbeatSeconds?: number; notify?: boolean } } = jobDefinitions[name];
 		await boss.createQueue(name, { retryLimit: def.retryLimit, retryBackoff: true, ...def.queue });
 	}
 }

@@ -17,13 +17,13 @@ interface JobDefinition {
 	cron?: string;
 	retryLimit: number;
 	/** pg-boss work options, set deliberately: its defaults fetch one job every two seconds. */
-	work: { batchSize: number; pollingIntervalSeconds: number; localConcurrency: number; burstWhenBatchFull?: boolean };
+	work: { batchSize: number; pollingIntervalSeconds: number; localConcurrency: number; burstWhenBatchFull?: boolean; notifyPollingIntervalSeconds?: number };
 	/**
 	 * Queue options beyond retries. `stately` with a singletonKey allows one queued and one active
 	 * job per key (one poller per submission). heartbeatSeconds: a job whose worker died (SIGKILL,
 	 * power loss) is retried once its heartbeat is that stale, instead of after the 15-minute expiry.
 	 */
-	queue?: { policy?: 'standard' | 'stately'; heartbeatSeconds?: number };
+	queue?: { policy?: 'standard' | 'stately'; heartbeatSeconds?: number; notify?: boolean };
 }
 
 export const jobDefinitions = {
@@ -77,26 +77,31 @@ export const jobDefinitions = {
 	// job) and idle workers poll often, because at 100 jobs/s a 2-second default poll would be the
 	// whole latency budget. Measured with npm run bench:jobs (1000 jobs, 2 workers, 2 cores).
 	// Heartbeats: a killed worker's stage is retried ~10 s later, not after pg-boss's 15 minutes.
+	// notify: sending a stage wakes an idle worker at once (LISTEN/NOTIFY) instead of at its next
+	// poll: a job passes three stages while it holds an account slot, so each hand-off's wait is
+	// slot time. Its idle poll stays 0.5 s (pg-boss would relax it to 30 s): deferred sends (the
+	// next poll, a waiting job's retry) NOTIFY when sent, not when due. burstWhenBatchFull: after a full batch fetch again at once; pg-boss otherwise waits
+	// the polling interval even with a backlog (8 lanes × 8 jobs per 0.5 s capped a queue at 128/s).
 	'generation.submit': {
 		payload: generationJob,
 		retryLimit: 8,
-		work: { batchSize: 8, pollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
-		queue: { heartbeatSeconds: 10 }
+		work: { batchSize: 8, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
+		queue: { heartbeatSeconds: 10, notify: true }
 	},
 	// One poller per submission: sent with singletonKey = submission id into a stately queue, so a
 	// re-drive from the sweep never doubles the polling of a task.
 	'generation.poll': {
 		payload: submissionJob,
 		retryLimit: 8,
-		work: { batchSize: 8, pollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
-		queue: { policy: 'stately', heartbeatSeconds: 10 }
+		work: { batchSize: 8, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
+		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	// Downloads stream bytes to disk and hash them: fewer at once than the waiting stages.
 	'generation.download': {
 		payload: submissionJob,
 		retryLimit: 6,
-		work: { batchSize: 4, pollingIntervalSeconds: 0.5, localConcurrency: cores * 2 },
-		queue: { policy: 'stately', heartbeatSeconds: 10 }
+		work: { batchSize: 4, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: cores * 2 },
+		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	/** Asks the provider to stop a running task whose job was cancelled. */
 	'generation.cancel': {
