@@ -12,10 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import postgres from 'postgres';
 import { encodeCursor } from '../src/lib/server/assets/queries';
 import { listAssets } from '../src/lib/server/assets/service';
-import { connect } from '../src/lib/server/db/client';
+import { connect, openPostgres } from '../src/lib/server/db/client';
 import { users } from '../src/lib/server/db/schema';
 import { ensureBuild, median, registerBenchUser, startBenchDatabase, startBenchServer } from './support';
 
@@ -27,7 +26,7 @@ const PAGE = 1000;
 ensureBuild();
 const database = await startBenchDatabase();
 const { userId, token } = await registerBenchUser(database.url);
-const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+const sql = openPostgres(database.url, { max: 1, onnotice: () => {} });
 const app = connect(database.url, { max: 1 });
 
 try {

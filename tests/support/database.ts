@@ -1,8 +1,7 @@
 /** A fresh, migrated database per test suite, cloned from the template the global setup made. */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { inject } from 'vitest';
-import { connect, type Database } from '../../src/lib/server/db/client';
+import { connect, openPostgres, type Database } from '../../src/lib/server/db/client';
 import { withDatabase } from './global-setup';
 
 export interface TestDatabase extends Database {
@@ -14,7 +13,7 @@ export interface TestDatabase extends Database {
 
 /** Runs one statement on the server's maintenance database (CREATE DATABASE and the like). */
 export async function onMaintenanceDatabase(statement: string): Promise<void> {
-	const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
+	const admin = openPostgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
 	try {
 		await admin.unsafe(statement);
 	} finally {

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { openPostgres } from '../../src/lib/server/db/client';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/lib/server/db/embedded';
 import { migrateDatabase } from '../../src/lib/server/db/migrate';
 
@@ -32,7 +32,7 @@ export async function setup(project: TestProject) {
 		server = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), persistent: false });
 		adminUrl = server.url('postgres');
 	}
-	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+	const admin = openPostgres(adminUrl, { max: 1, onnotice: () => {} });
 	await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
 	await admin.unsafe(`create database ${TEMPLATE_DB}`);
 	await admin.end();

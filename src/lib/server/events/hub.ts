@@ -4,8 +4,8 @@
  * only for owners someone is listening to, so an idle process does no reads at all.
  */
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
-import postgres from 'postgres';
-import type { DbOrTx } from '../db/client';
+import type postgres from 'postgres';
+import { openPostgres, type DbOrTx } from '../db/client';
 import { events, type EventRow } from '../db/schema';
 import type { Logger } from '../logger';
 import { EVENTS_CHANNEL } from './publish';
@@ -45,7 +45,7 @@ export function createEventHub(url: string, db: DbOrTx, log: Logger): EventHub {
 
 	function start(): Promise<void> {
 		// A dedicated client: a LISTEN connection must never be handed out to queries.
-		listener = postgres(url, { max: 1, onnotice: () => {}, idle_timeout: 0, connection: { application_name: 'pixsim7-events' } });
+		listener = openPostgres(url, { max: 1, onnotice: () => {}, idle_timeout: 0, connection: { application_name: 'pixsim7-events' } });
 		return listener
 			.listen(EVENTS_CHANNEL, onNotify, () => {
 				listens++;

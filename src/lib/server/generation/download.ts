@@ -2,8 +2,9 @@
  * generation.download: streams a finished task's result into storage and makes it an asset the
  * way uploads become assets (content-addressed original, storage charged, ingest queued), with the
  * provider's ids, the source job and lineage rows from the job's inputs. Everything that says the
- * job is done (asset row, lineage, ingest job, submission succeeded, job completed, slot released,
- * account stats, events, children released) commits in ONE transaction under the job's row lock.
+ * job is done (asset row, lineage, ingest job, submission succeeded, job completed, events,
+ * children released) commits in ONE transaction under the job's row lock. The account's slot and
+ * its success count were settled when the provider reported success (poll.ts).
  *
  * Idempotent: the bytes land under their hash (a second download finds the same file), the unique
  * (provider_id, provider_asset_id) index and the owner's (owner_id, sha256) index make a second
@@ -11,7 +12,6 @@
  * A job cancelled at any point before that transaction never gets an asset.
  */
 import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
-import { recordSuccess } from '../accounts/pool';
 import { lockStorageKey } from '../assets/service';
 import type { Db, DbOrTx } from '../db/client';
 import { assets, jobs, providerSubmissions, users, type Asset, type Job, type ProviderSubmission } from '../db/schema';
@@ -128,8 +128,7 @@ async function storeResult(
 
 /**
  * The completion transaction. Rows every job touches (the job, its submission, the new asset) come
- * first; rows shared with other jobs (the account: slot and stats; the owner: storage and daily
- * usage) come last, so their locks are held only for the last statements and the commit: the
+ * first; rows shared with other jobs (the owner: storage and daily usage) come last, so their locks are held only for the last statements and the commit: the
  * owner's row serialises all of that owner's completions.
  */
 async function completeWithAsset(
@@ -182,11 +181,9 @@ async function completeWithAsset(
 			.update(providerSubmissions)
 			.set({ status: 'succeeded' })
 			.where(and(eq(providerSubmissions.id, submission.id), eq(providerSubmissions.status, 'submitted')));
+		// The slot went back when the provider reported success (poll.ts); completeJob releases it
+		// only if this result came another way.
 		await completeJob(tx, boss, job.id, asset.id);
-		if (submission.accountId) {
-			const seconds = submission.submittedAt ? (Date.now() - submission.submittedAt.getTime()) / 1000 : 0;
-			await recordSuccess(tx, submission.accountId, seconds);
-		}
 		if (!existing) {
 			if (!(await tryReserveStorage(tx, job.ownerId, temp.size, effectiveQuotas(owner, config).storageBytes))) throw new StorageQuotaFull();
 			await recordAssetUsage(tx, job.ownerId, 1, temp.size);

@@ -4,13 +4,14 @@
  * submission's singletonKey (queue/jobs.ts), so re-sends never double the polling.
  */
 import { and, eq, sql } from 'drizzle-orm';
+import { recordSuccess } from '../accounts/pool';
 import { providerSubmissions } from '../db/schema';
 import { findProvider } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import type { HandlerContext } from '../worker/handlers';
 import { loadAccount } from './account-context';
 import { asProviderError, handleAttemptFailure } from './failures';
-import { failJob, loadJob, reportProgress } from './job-state';
+import { failJob, loadJob, releaseAndWake, reportProgress } from './job-state';
 import { loadSubmission, failSubmission } from './ledger';
 import { enqueueDownload, enqueuePoll, enqueueProviderCancel } from './queue';
 
@@ -91,6 +92,14 @@ export async function pollSubmission(ctx: HandlerContext, submissionId: string):
 					.set({ resultUrl: url, response: status.raw ?? submission.response })
 					.where(and(eq(providerSubmissions.id, submission.id), eq(providerSubmissions.status, 'submitted'), sql`${providerSubmissions.resultUrl} is null`));
 				await enqueueDownload(boss, submission.id, { tx });
+				// The provider has finished: its concurrency slot is free now, not after our download
+				// (which needs no slot at the provider), and the next waiting job may take it. The
+				// account's rows come last so their lock is held only until this commit.
+				if (submission.accountId) {
+					await releaseAndWake(tx, boss, job.id, submission.accountId);
+					const seconds = submission.submittedAt ? (Date.now() - submission.submittedAt.getTime()) / 1000 : 0;
+					await recordSuccess(tx, submission.accountId, seconds);
+				}
 			});
 			log.info({ provider_task_id: submission.providerTaskId }, 'provider:complete');
 			return { submission_id: submissionId, outcome: 'succeeded' };
