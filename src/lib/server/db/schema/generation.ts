@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+	bigint,
 	bigserial,
 	boolean,
 	check,
@@ -222,9 +223,34 @@ export const webhooks = pgTable(
 		// Encrypted like provider credentials; shown once when created.
 		secretEncrypted: text('secret_encrypted').notNull(),
 		active: boolean('active').notNull().default(true),
-		createdAt: createdAt()
+		createdAt: createdAt(),
+		updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+		// The last delivery attempt (events and pings alike), for the settings page and the API.
+		lastDeliveryAt: timestamptz('last_delivery_at'),
+		// The receiver's HTTP status; null when no answer came (timeout, refused connection).
+		lastDeliveryStatus: integer('last_delivery_status'),
+		// Null after a 2xx; else what went wrong, short ("HTTP 500", "timed out after 10 s").
+		lastDeliveryError: text('last_delivery_error')
 	},
 	(t) => [index('webhooks_owner_idx').on(t.ownerId)]
 );
 
 export type Webhook = typeof webhooks.$inferSelect;
+
+/**
+ * The webhook dispatcher's place in the events table (the outbox): every event up to
+ * last_event_id has been considered, except the ids in `gaps`. A gap is an id missing when a
+ * higher one was read: its transaction may not have committed yet (ids are taken at insert, rows
+ * become visible at commit), so it is looked for again until it appears or is GAP_GRACE old
+ * (rolled back). One row, id = 1.
+ */
+export const webhookCursor = pgTable(
+	'webhook_cursor',
+	{
+		id: integer('id').primaryKey().default(1),
+		lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
+		gaps: jsonb('gaps').$type<{ id: number; since: string }[]>().notNull().default([]),
+		updatedAt: timestamptz('updated_at').notNull().defaultNow()
+	},
+	(t) => [check('webhook_cursor_single_row', sql`${t.id} = 1`)]
+);
