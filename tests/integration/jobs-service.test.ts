@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/lib/server/config';
 import { assets, events, jobs, providerAccounts, providerSubmissions, type Job, type User } from '../../src/lib/server/db/schema';
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../../src/lib/server/errors';
+import { reserveAccount } from '../../src/lib/server/accounts/pool';
+import { requeueJob } from '../../src/lib/server/generation/job-state';
 import { onParentFinished } from '../../src/lib/server/jobs/children';
 import { queueDueJob } from '../../src/lib/server/jobs/scheduling';
 import { cancelJob, createJob, getJob, listJobs, listSubmissions, retryJob, type CreateJobInput } from '../../src/lib/server/jobs/service';
 import { createBoss, ensureQueues, type PgBoss } from '../../src/lib/server/queue/boss';
+import { makeAccount, testConfig } from '../support/accounts';
 import { makeAsset } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
@@ -413,6 +416,95 @@ describe('cancel and retry', () => {
 		expect(usage.jobs_created).toBe(1);
 		await cancelJob(t.db, boss, user, job.id);
 		expect((await retryJob(t.db, boss, user, job.id)).retryCount).toBe(2);
+	});
+});
+
+describe('cancel gives back what the provider never took', () => {
+	const cost = { creditType: 'default', amount: 30 };
+	const fixtureJob = () => textJob({ providerId: 'fixture', params: { prompt: 'a heron' } });
+
+	/** A private account (only its owner's jobs compete for it) with 100 credits and one slot. */
+	async function privateAccount(ownerId: string) {
+		return makeAccount(t.db, { providerId: 'fixture', ownerId, credits: { default: 100 }, maxConcurrentJobs: 1 });
+	}
+
+	/** The job takes the account's slot and its credits, as the worker's submit does before uploading. */
+	async function reserve(user: User, job: Job) {
+		const reserved = await reserveAccount(t.db, testConfig(), { id: job.id, ownerId: user.id, providerId: job.providerId }, cost);
+		expect(reserved).not.toBeNull();
+		return jobRow(job.id);
+	}
+
+	async function jobRow(id: string) {
+		return (await t.db.select().from(jobs).where(eq(jobs.id, id)))[0];
+	}
+
+	async function accountRow(id: string) {
+		return (await t.db.select().from(providerAccounts).where(eq(providerAccounts.id, id)))[0];
+	}
+
+	/** The waiting job's keyed submit message (requeueSubmit), when it is due. */
+	async function keyedSubmitDue(jobId: string): Promise<Date> {
+		const [row] = await t.sql<{ start_after: Date }[]>`
+			select start_after from pgboss.job where name = 'generation.submit' and singleton_key = ${jobId} and state = 'created'`;
+		return new Date(row.start_after);
+	}
+
+	it('refunds a reserved job that was never submitted, and wakes the job that waits for its slot', async () => {
+		const { user } = await makeUser(t.db);
+		const acct = await privateAccount(user.id);
+		const { job: holder } = await createJob(t.db, boss, config, user, fixtureJob());
+		const reserved = await reserve(user, holder);
+		expect(reserved).toMatchObject({ holdsSlot: true, accountId: acct.id, creditsCharged: { type: 'default', amount: 30 } });
+		expect(await accountRow(acct.id)).toMatchObject({ currentJobs: 1, credits: { default: 70 } });
+
+		// A second job found the slot taken: the worker put it back with a long backoff.
+		const { job: waiter } = await createJob(t.db, boss, config, user, fixtureJob());
+		await t.db.transaction((tx) => requeueJob(tx, boss, waiter, { waitReason: 'Every account is busy', delayMs: 60_000, refund: false }));
+		expect((await keyedSubmitDue(waiter.id)).getTime()).toBeGreaterThan(Date.now() + 50_000);
+
+		await cancelJob(t.db, boss, user, holder.id);
+		expect(await jobRow(holder.id)).toMatchObject({ status: 'cancelled', holdsSlot: false, creditsCharged: null });
+		expect(await accountRow(acct.id)).toMatchObject({ currentJobs: 0, credits: { default: 100 } });
+		// The freed slot is handed on: the waiter's message is due now, not in a minute.
+		expect((await keyedSubmitDue(waiter.id)).getTime()).toBeLessThanOrEqual(Date.now());
+	});
+
+	it('does not refund a processing job: the provider accepted its task', async () => {
+		const { user } = await makeUser(t.db);
+		const acct = await privateAccount(user.id);
+		const { job } = await createJob(t.db, boss, config, user, fixtureJob());
+		await reserve(user, job);
+		await setStatus(job, { status: 'processing', startedAt: new Date() });
+		await t.db
+			.insert(providerSubmissions)
+			.values({ jobId: job.id, providerId: 'fixture', accountId: acct.id, payload: {}, providerTaskId: 'task-1', status: 'submitted' });
+
+		await cancelJob(t.db, boss, user, job.id);
+		expect(await jobRow(job.id)).toMatchObject({ status: 'cancelled', holdsSlot: false, creditsCharged: { type: 'default', amount: 30 } });
+		expect(await accountRow(acct.id)).toMatchObject({ currentJobs: 0, credits: { default: 70 } });
+	});
+
+	it('leaves the refund of an attempt the provider is answering to the submit run, and never refunds a spent charge', async () => {
+		const { user } = await makeUser(t.db);
+		const acct = await privateAccount(user.id);
+		const { job: answering } = await createJob(t.db, boss, config, user, fixtureJob());
+		await reserve(user, answering);
+		await t.db
+			.insert(providerSubmissions)
+			.values({ jobId: answering.id, providerId: 'fixture', accountId: acct.id, payload: {}, status: 'submitting' });
+		await cancelJob(t.db, boss, user, answering.id);
+		expect(await jobRow(answering.id)).toMatchObject({ holdsSlot: false, creditsCharged: { amount: 30 } });
+		expect(await accountRow(acct.id)).toMatchObject({ currentJobs: 0, credits: { default: 70 } });
+
+		// Re-queued after an attempt the provider ran (its charge stays spent), then cancelled
+		// before it reserved again: nothing of its own to give back.
+		const { job: requeued } = await createJob(t.db, boss, config, user, fixtureJob());
+		await reserve(user, requeued);
+		await t.db.transaction((tx) => requeueJob(tx, boss, requeued, { waitReason: 'Retrying', delayMs: 60_000, refund: false }));
+		await cancelJob(t.db, boss, user, requeued.id);
+		expect(await jobRow(requeued.id)).toMatchObject({ holdsSlot: false, creditsCharged: { amount: 30 } });
+		expect(await accountRow(acct.id)).toMatchObject({ currentJobs: 0, credits: { default: 40 } });
 	});
 });
 

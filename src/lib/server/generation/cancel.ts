@@ -5,8 +5,8 @@
  * may have re-taken for the ended job.
  */
 import { and, eq } from 'drizzle-orm';
-import { releaseSlot } from '../accounts/pool';
 import { providerSubmissions } from '../db/schema';
+import { releaseAndWake } from '../jobs/slots';
 import { findProvider } from '../providers/registry';
 import type { HandlerContext } from '../worker/handlers';
 import { loadAccount } from './account-context';
@@ -43,7 +43,7 @@ export async function cancelSubmission(ctx: HandlerContext, submissionId: string
 		.set({ status: 'cancelled', errorClass: 'cancelled', errorMessage: 'Cancelled with its job.' })
 		.where(and(eq(providerSubmissions.id, submission.id), eq(providerSubmissions.status, 'submitted')));
 	// Only for an ended job: a job re-queued since then may hold a slot for its next attempt.
-	if (job && ENDED.has(job.status)) await releaseSlot(db, job.id);
+	if (job && ENDED.has(job.status)) await releaseAndWake(db, ctx.boss, job.id);
 	log.info({ provider_cancelled: providerCancelled, can_cancel: !!provider?.cancel }, 'provider:cancel');
 	return { submission_id: submissionId, outcome: providerCancelled ? 'cancelled' : 'not-cancellable' };
 }

@@ -5,14 +5,15 @@
  * plus, in the same transaction, its event, the slot release and the follow-up queue job.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { refundCredits, releaseSlot } from '../accounts/pool';
+import { refundCredits } from '../accounts/pool';
 import type { DbOrTx } from '../db/client';
 import { jobs, type ErrorClass, type Job } from '../db/schema';
 import { publishEvent, type EventType } from '../events/publish';
 import { onParentFinished } from '../jobs/children';
 import { jobJson } from '../jobs/json';
+import { releaseAndWake } from '../jobs/slots';
 import type { PgBoss } from '../queue/boss';
-import { requeueSubmit, wakeWaitingSubmit } from './queue';
+import { requeueSubmit } from './queue';
 
 export async function loadJob(db: DbOrTx, id: string): Promise<Job | undefined> {
 	const [row] = await db.select().from(jobs).where(eq(jobs.id, id));
@@ -114,34 +115,4 @@ export async function reportProgress(tx: DbOrTx, jobId: string, progress: number
 		.returning();
 	if (row) await publishJob(tx, 'job.progress', row);
 	return !!row;
-}
-
-/** Frees the job's slot, and hands it on to the job that has waited longest for one. */
-export async function releaseAndWake(tx: DbOrTx, boss: PgBoss, jobId: string, accountId?: string | null): Promise<void> {
-	if (!(await releaseSlot(tx, jobId))) return;
-	const account = accountId === undefined ? (await tx.select({ a: jobs.accountId }).from(jobs).where(eq(jobs.id, jobId)))[0]?.a : accountId;
-	await wakeNextWaiting(tx, boss, account ?? null, jobId);
-}
-
-/**
- * Wakes the queued job that has waited longest (by priority) among those the freed account could
- * run. Without this, a job that found every slot taken would sleep out its backoff (up to
- * GENERATION_WAIT_MAX_MS) while the slot sat idle. SKIP LOCKED: concurrent releases wake
- * different jobs. A woken job that loses the slot to a fresher one just waits again.
- */
-async function wakeNextWaiting(tx: DbOrTx, boss: PgBoss, accountId: string | null, releasedJobId: string): Promise<void> {
-	if (!accountId) return;
-	// The woken job goes to the back (updated_at), so the next release wakes another one.
-	const [next] = await tx.execute<{ id: string }>(sql`
-		with next as (
-			select j.id from jobs j, provider_accounts a
-			where a.id = ${accountId}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
-			  and not j.holds_slot and j.wait_reason is not null and j.id <> ${releasedJobId}::uuid
-			  and (a.owner_id is null or j.owner_id = a.owner_id)
-			order by j.priority, j.updated_at
-			limit 1
-			for update of j skip locked
-		)
-		update jobs set updated_at = now() from next where jobs.id = next.id returning jobs.id`);
-	if (next) await wakeWaitingSubmit(boss, next.id, { tx });
 }

@@ -6,12 +6,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { recordSuccess } from '../accounts/pool';
 import { providerSubmissions } from '../db/schema';
+import { releaseAndWake } from '../jobs/slots';
 import { findProvider } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import type { HandlerContext } from '../worker/handlers';
 import { loadAccount } from './account-context';
 import { asProviderError, handleAttemptFailure } from './failures';
-import { failJob, loadJob, releaseAndWake, reportProgress } from './job-state';
+import { failJob, loadJob, reportProgress } from './job-state';
 import { loadSubmission, failSubmission } from './ledger';
 import { enqueueDownload, enqueuePoll, enqueueProviderCancel } from './queue';
 

@@ -5,7 +5,7 @@
 import type { DbOrTx } from '../db/client';
 import type { Job } from '../db/schema';
 import { bossPriority } from '../jobs/queueing';
-import { enqueue, enqueueKeyed, wakeKeyed, type PgBoss } from '../queue/boss';
+import { enqueue, enqueueKeyed, type PgBoss } from '../queue/boss';
 
 const after = (delayMs: number) => (delayMs > 0 ? { startAfter: new Date(Date.now() + delayMs) } : {});
 
@@ -23,7 +23,8 @@ export async function enqueueProviderCancel(boss: PgBoss, submissionId: string, 
 
 /**
  * Re-sends a job that must wait (no free account, a retry after a transient failure), keyed by
- * the job: a job has at most one such message, and wakeWaitingSubmit can move it forward.
+ * the job: a job has at most one such message, and wakeWaitingSubmit (jobs/queueing.ts) can move
+ * it forward.
  */
 export async function requeueSubmit(boss: PgBoss, job: Pick<Job, 'id' | 'priority'>, { tx, delayMs }: { tx?: DbOrTx; delayMs: number }): Promise<void> {
 	await enqueueKeyed(boss, 'generation.submit', { job_id: job.id }, {
@@ -32,9 +33,4 @@ export async function requeueSubmit(boss: PgBoss, job: Pick<Job, 'id' | 'priorit
 		startAfter: new Date(Date.now() + delayMs),
 		priority: bossPriority(job.priority)
 	});
-}
-
-/** A slot came free: the waiting job's message is due now instead of after its backoff. */
-export async function wakeWaitingSubmit(boss: PgBoss, jobId: string, { tx }: { tx?: DbOrTx } = {}): Promise<boolean> {
-	return wakeKeyed(boss, 'generation.submit', jobId, { tx });
 }

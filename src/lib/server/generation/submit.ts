@@ -14,7 +14,7 @@
  *   round trip.
  */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { releaseSlot, reserveAccount } from '../accounts/pool';
+import { reserveAccount } from '../accounts/pool';
 import { assets, providerSubmissions, type Asset, type Job } from '../db/schema';
 import { ConflictError } from '../errors';
 import { getAssetForProvider } from '../provider-uploads/service';
@@ -28,6 +28,7 @@ import { attemptHistory, failSubmission, latestSubmission, startSubmission } fro
 import { enqueueDownload, enqueuePoll, enqueueProviderCancel } from './queue';
 import { explainNoAccount, waitDelayMs } from './wait-reason';
 import { queueDueJob } from '../jobs/scheduling';
+import { returnReservation } from '../jobs/slots';
 
 type Outcome = Record<string, unknown>;
 
@@ -102,8 +103,9 @@ export async function submitJob(ctx: HandlerContext, jobId: string): Promise<Out
 	const submission = await startSubmission(db, { jobId: job.id, providerId: provider.id, accountId: account.context.id, payload: mapped, previous });
 	if (submission === 'taken') return { job_id: job.id, outcome: 'skipped', reason: 'another run is submitting this attempt' };
 	if (submission === 'not-queued') {
-		// Cancelled while this run reserved: the reservation goes back (the cancel may have run first).
-		await releaseSlot(db, job.id);
+		// Cancelled while this run reserved: the provider never saw this attempt, so the slot and
+		// the credits go back (the cancel may have run first and given them back already).
+		await db.transaction((tx) => returnReservation(tx, boss, job.id));
 		return { job_id: job.id, outcome: 'skipped', reason: 'left the queue' };
 	}
 	const subLog = accountLog.child({ submission_id: submission.id });

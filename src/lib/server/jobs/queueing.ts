@@ -4,7 +4,7 @@
  */
 import type { Job } from '../db/schema';
 import type { DbOrTx } from '../db/client';
-import { enqueue, type PgBoss } from '../queue/boss';
+import { enqueue, wakeKeyed, type PgBoss } from '../queue/boss';
 
 export function bossPriority(priority: number): number {
 	return 10 - priority;
@@ -31,4 +31,12 @@ export async function enqueueSubmit(
 			...(after === undefined ? {} : { startAfter: after })
 		}
 	);
+}
+
+/**
+ * A slot came free: the waiting job's message (sent under its job id by requeueSubmit in
+ * generation/queue.ts) is due now instead of after its backoff.
+ */
+export async function wakeWaitingSubmit(boss: PgBoss, jobId: string, { tx }: { tx?: DbOrTx } = {}): Promise<boolean> {
+	return wakeKeyed(boss, 'generation.submit', jobId, { tx });
 }

@@ -5,7 +5,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { releaseSlot } from '../accounts/pool';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../db/client';
 import { assets, jobs, providerAccounts, providerSubmissions, type Job, type OperationType, type ProviderSubmission, type User } from '../db/schema';
@@ -22,6 +21,7 @@ import { INPUT_WAIT_SECONDS, inputAssetsState } from './inputs';
 import { jobJson } from './json';
 import { queuePosition, queuePositions, selectJobPage, type JobFilters } from './queries';
 import { enqueueSubmit } from './queueing';
+import { releaseAndWake, returnReservation } from './slots';
 
 export interface CreateJobInput {
 	operationType: OperationType;
@@ -300,7 +300,9 @@ export async function getJob(db: DbOrTx, user: User, id: string): Promise<JobWit
 /**
  * Cancels a job that has not ended. One never submitted just stops; one at the provider also
  * gets generation.cancel for its latest task, so the worker asks the provider to stop (where the
- * provider can). Either way its slot is released and its waiting children are cancelled.
+ * provider can). Either way its slot is released (waking the job that waits longest for one) and
+ * its waiting children are cancelled. Credits come back only for a reservation the provider never
+ * took (see reservationUntaken); a processing job's task was accepted, and may be billed.
  */
 export async function cancelJob(db: Db, boss: PgBoss, user: User, id: string): Promise<Job> {
 	let fromStatus: Job['status'] | undefined;
@@ -321,7 +323,8 @@ export async function cancelJob(db: Db, boss: PgBoss, user: User, id: string): P
 			})
 			.where(eq(jobs.id, job.id))
 			.returning();
-		await releaseSlot(tx, job.id);
+		if (await reservationUntaken(tx, job)) await returnReservation(tx, boss, job.id);
+		else await releaseAndWake(tx, boss, job.id, job.accountId);
 		if (job.status === 'processing') {
 			const [submission] = await tx
 				.select({ id: providerSubmissions.id })
@@ -338,6 +341,25 @@ export async function cancelJob(db: Db, boss: PgBoss, user: User, id: string): P
 	});
 	logger.info({ job_id: cancelled.id, user_id: user.id, from_status: fromStatus }, 'job:cancelled');
 	return cancelled;
+}
+
+/**
+ * Whether the job's reservation (slot and credits_charged) is one the provider never took: the job
+ * holds a slot but is not processing, and no attempt is at the provider right now. A job without
+ * a slot has nothing of its own to refund: a credits_charged left from an earlier attempt the
+ * provider ran (and billed) stays spent. An attempt still `submitting` is settled by the submit run
+ * when the provider answers (a refusal refunds, an acceptance is billed and the task cancelled);
+ * startSubmission writes it under the job's row lock, which the caller holds, so it cannot appear
+ * after this looks.
+ */
+async function reservationUntaken(tx: DbOrTx, job: Job): Promise<boolean> {
+	if (!job.holdsSlot || job.status === 'processing') return false;
+	const [inFlight] = await tx
+		.select({ id: providerSubmissions.id })
+		.from(providerSubmissions)
+		.where(and(eq(providerSubmissions.jobId, job.id), eq(providerSubmissions.status, 'submitting')))
+		.limit(1);
+	return !inFlight;
 }
 
 /**
