@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { MediaContentError } from './errors';
 
 export function resolveFfmpegPath(configured?: string): string {
@@ -24,6 +25,9 @@ export interface FfmpegOptions {
 	maxStdoutBytes?: number;
 }
 
+/** Nice value for ffmpeg runs (0 normal, 19 lowest). */
+const FFMPEG_NICE = 10;
+
 /** ffmpeg's stderr can be long; the tail holds the reason it stopped. */
 const STDERR_KEEP = 64 * 1024;
 
@@ -31,6 +35,16 @@ export function runFfmpeg(binary: string, args: string[], options: FfmpegOptions
 	const maxStdout = options.maxStdoutBytes ?? 256 * 1024 * 1024;
 	return new Promise((resolve, reject) => {
 		const child = spawn(binary, ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+		// Media work is background work: at a lower CPU priority it yields to the requests and
+		// pipeline stages of the same machine (jobs hold account slots while they wait for CPU),
+		// and still takes every idle cycle. Lowering one's own child's priority needs no privilege.
+		if (child.pid !== undefined) {
+			try {
+				os.setPriority(child.pid, FFMPEG_NICE);
+			} catch {
+				// Already exited: nothing to lower.
+			}
+		}
 		const chunks: Buffer[] = [];
 		let stdoutBytes = 0;
 		let stderr = '';

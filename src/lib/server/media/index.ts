@@ -6,7 +6,7 @@
 import { MediaContentError } from './errors';
 import { renderImage, type RenderedImage } from './image';
 import { sniffFile, type SniffedType } from './sniff';
-import { extractFrame, posterTime, probeVideo } from './video';
+import { probeWithPoster } from './video';
 
 export { MediaContentError } from './errors';
 export { resolveFfmpegPath } from './ffmpeg';
@@ -44,8 +44,7 @@ export async function deriveMedia(file: string, options: DeriveOptions): Promise
 		return { type, ...image, durationSec: null, poster: null };
 	}
 
-	const probe = await probeVideo(options.ffmpegPath, file);
-	const frame = await extractFrame(options.ffmpegPath, file, posterTime(probe.durationSec));
+	const { probe, frame } = await probeWithPoster(options.ffmpegPath, file);
 	const rendered = await renderImage(frame, { sizes: options.sizes, poster: true, maxPixels: options.maxPixels });
 	return {
 		type,

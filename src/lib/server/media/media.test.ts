@@ -6,7 +6,8 @@ import { thumbHashToApproximateAspectRatio } from 'thumbhash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as make from '../../../../tests/support/media';
 import { deriveMedia, MediaContentError, resolveFfmpegPath } from '.';
-import { parseInputReport } from './video';
+import { runFfmpeg } from './ffmpeg';
+import { parseInputReport, splitPngs } from './video';
 
 let dir: string;
 const ffmpegPath = resolveFfmpegPath(process.env.FFMPEG_PATH);
@@ -87,6 +88,17 @@ describe('deriveMedia: videos', () => {
 		]);
 	});
 
+	it('takes the poster one second in, past a black first second', async () => {
+		const clip = path.join(dir, 'fade-in.mp4');
+		const white = "drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='gte(t,1)'";
+		const made = await runFfmpeg(ffmpegPath, ['-f', 'lavfi', '-i', 'color=c=black:s=320x240:r=24:d=3', '-vf', white, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-y', clip], { timeoutMs: 30_000 });
+		expect(made.code).toBe(0);
+		const out = await deriveMedia(clip, { sizes: [256], ffmpegPath });
+		expect(out.durationSec).toBeCloseTo(3, 1);
+		const { channels } = await sharp(out.poster!.bytes).stats();
+		expect(channels[0].mean).toBeGreaterThan(200);
+	});
+
 	it('takes the first frame of a clip shorter than the poster time, and reads WebM', async () => {
 		const out = await deriveMedia(await make.webm(dir), { sizes: [256], ffmpegPath });
 		expect(out).toMatchObject({ type: { mime: 'video/webm' }, width: 320, height: 240, poster: { width: 320 } });
@@ -102,6 +114,16 @@ describe('deriveMedia: videos', () => {
 		const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom\0\0\x02\0isomiso2'), Buffer.alloc(4096, 7)]);
 		const err = await deriveMedia(await file('broken.mp4', Promise.resolve(bytes)), { sizes, ffmpegPath }).catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(MediaContentError);
+	});
+});
+
+describe('splitPngs', () => {
+	it('splits PNGs written back to back and ignores a cut-off tail', async () => {
+		const png = (v: number) => sharp({ create: { width: 4, height: 3, channels: 3, background: { r: v, g: v, b: v } } }).png().toBuffer();
+		const [a, b] = await Promise.all([png(10), png(250)]);
+		const parts = splitPngs(Buffer.concat([a, b, b.subarray(0, 20)]));
+		expect(parts.map((p) => p.length)).toEqual([a.length, b.length]);
+		expect((await sharp(parts[1]).stats()).channels[0].mean).toBe(250);
 	});
 });
 
