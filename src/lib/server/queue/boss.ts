@@ -4,7 +4,7 @@ import { fromDrizzle, PgBoss, type SendOptions } from 'pg-boss';
 import type { DbOrTx } from '../db/client';
 import { isDatabaseUnavailable } from '../db/errors';
 import type { Logger } from '../logger';
-import { jobDefinitions, jobNames, type JobName, type JobPayload } from './jobs';
+import { jobDefinitions, jobNames, type JobName, type JobPayload, type QueueOptions } from './jobs';
 
 export type { PgBoss };
 
@@ -40,7 +40,7 @@ export function logQueueErrors(boss: PgBoss, log: Logger): void {
 /** createQueue must precede send and work (pg-boss 12); it is idempotent. */
 export async function ensureQueues(boss: PgBoss): Promise<void> {
 	for (const name of jobNames) {
-		const def: { retryLimit: number; queue?: { policy?: string; heartbeatSeconds?: number; notify?: boolean } } = jobDefinitions[name];
+		const def: { retryLimit: number; queue?: QueueOptions } = jobDefinitions[name];
 		await boss.createQueue(name, { retryLimit: def.retryLimit, retryBackoff: true, ...def.queue });
 	}
 }

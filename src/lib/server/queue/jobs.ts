@@ -11,6 +11,18 @@ const assetJob = z.object({ asset_id: z.uuid() });
 const generationJob = z.object({ job_id: z.uuid() });
 const submissionJob = z.object({ submission_id: z.uuid() });
 
+/**
+ * `exclusive`: at most one job per singletonKey queued or running (a webhook delivery per event).
+ * retryDelay (seconds) with pg-boss's backoff doubles per attempt, capped at retryDelayMax.
+ */
+export interface QueueOptions {
+	policy?: 'standard' | 'stately' | 'exclusive';
+	heartbeatSeconds?: number;
+	notify?: boolean;
+	retryDelay?: number;
+	retryDelayMax?: number;
+}
+
 interface JobDefinition {
 	payload: z.ZodType;
 	/** Cron expression, evaluated in UTC. */
@@ -23,7 +35,7 @@ interface JobDefinition {
 	 * job per key (one poller per submission). heartbeatSeconds: a job whose worker died (SIGKILL,
 	 * power loss) is retried once its heartbeat is that stale, instead of after the 15-minute expiry.
 	 */
-	queue?: { policy?: 'standard' | 'stately'; heartbeatSeconds?: number; notify?: boolean };
+	queue?: QueueOptions;
 }
 
 export const jobDefinitions = {
@@ -108,6 +120,36 @@ export const jobDefinitions = {
 		payload: submissionJob,
 		retryLimit: 3,
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
+	},
+	// Webhooks (webhooks/): the dispatcher reads new events from the events table (the outbox) and
+	// sends one delivery per (webhook, event). It runs every minute as a backstop and is woken by
+	// the worker's LISTEN on the events channel (webhooks/wake.ts) when an event's owner has a
+	// webhook, so deliveries leave within a second and users without webhooks cost no reads.
+	// stately with no key: one queued and one running at most, so a burst of wake-ups is one run
+	// (plus one after it, which sees what committed during the first). notify: a wake-up starts it
+	// at once instead of at the next poll.
+	'webhooks.dispatch': {
+		payload: z.object({}),
+		cron: '* * * * *',
+		retryLimit: 2,
+		work: { batchSize: 1, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 5, localConcurrency: 1 },
+		queue: { policy: 'stately', notify: true }
+	},
+	// One POST per job: batchSize 1, because a failed batch fails (and re-runs) its batch-mates,
+	// which here would deliver twice. Deliveries wait on other people's servers (10 s timeout), not
+	// our CPU, so several lanes per core. exclusive + singletonKey (webhook:event): a dispatcher
+	// re-run cannot queue a second delivery of one event. Retries back off from 5-10 s, doubling
+	// (with jitter), capped at an hour: 12 retries over 3.5-4.5 hours, then it gives up. Retries
+	// are deferred and do not NOTIFY when due, so the idle poll stays 2 s, not pg-boss's relaxed 30 s.
+	'webhooks.deliver': {
+		payload: z.object({
+			webhook_id: z.uuid(),
+			delivery_id: z.uuid(),
+			event: z.object({ id: z.string(), type: z.string(), created_at: z.string(), data: z.record(z.string(), z.unknown()) })
+		}),
+		retryLimit: 12,
+		work: { batchSize: 1, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2, localConcurrency: cores * 2 },
+		queue: { policy: 'exclusive', notify: true, retryDelay: 5, retryDelayMax: 3600 }
 	},
 	/** Crash repair: recount slots, re-drive jobs whose queue message was lost, prune old events. */
 	'generation.sweep': {

@@ -14,6 +14,8 @@ import { cancelSubmission, downloadResult, pollSubmission, submitJob, sweepGener
 import { ingestAsset } from '../ingest/service';
 import { rolloverDailyUsage } from '../users/quotas';
 import { sweepExpiredTusUploads } from '../uploads/tus';
+import { deliverWebhook } from '../webhooks/deliver';
+import { dispatchWebhookEvents } from '../webhooks/dispatch';
 
 export interface HandlerContext {
 	db: Db;
@@ -40,5 +42,7 @@ export const handlers: { [N in JobName]: Handler<N> } = {
 	'generation.poll': async ({ submission_id }, ctx) => pollSubmission(ctx, submission_id),
 	'generation.download': async ({ submission_id }, ctx) => downloadResult(ctx, submission_id),
 	'generation.cancel': async ({ submission_id }, ctx) => cancelSubmission(ctx, submission_id),
-	'generation.sweep': async (_payload, ctx) => sweepGeneration(ctx)
+	'generation.sweep': async (_payload, ctx) => sweepGeneration(ctx),
+	'webhooks.dispatch': async (_payload, ctx) => ({ ...(await dispatchWebhookEvents(ctx)) }),
+	'webhooks.deliver': async (payload, ctx) => deliverWebhook(ctx, payload)
 };

@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Storage } from '../storage/local';
 import { createBoss, ensureQueues, logQueueErrors } from '../queue/boss';
 import { jobDefinitions, jobNames, type JobName } from '../queue/jobs';
+import { startWebhookWake } from '../webhooks/wake';
 import { handlers, type Handler, type HandlerContext } from './handlers';
 
 export interface RunningWorker {
@@ -40,10 +41,13 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 		});
 		if ('cron' in def && def.cron) await boss.schedule(name, def.cron, {}, { tz: 'UTC' });
 	}
+	// After the handlers: a wake-up sends webhooks.dispatch, which must have its worker.
+	const webhookWake = await startWebhookWake(url, db, boss, log);
 	log.info({ handlers: jobNames }, 'worker:ready');
 
 	return {
 		async stop() {
+			await webhookWake.stop();
 			await boss.stop({ graceful: true, timeout: config.WORKER_SHUTDOWN_SECONDS * 1000 });
 		}
 	};
