@@ -42,6 +42,21 @@ export const AssetDetailJson = AssetJson.extend({
 	lineage: z.object({ parents: z.number().int(), children: z.number().int() })
 }).meta({ id: 'AssetDetail' });
 
+export const FrameRequest = z
+	.object({
+		at_sec: z
+			.number({ error: 'at_sec is a number of seconds.' })
+			.min(0, 'at_sec cannot be negative.')
+			.optional()
+			.describe("The moment to take, in seconds from the start, less than the video's duration. Default: the poster's moment (1 s in, or the first frame of a clip shorter than 2 s)")
+	})
+	.meta({ id: 'FrameRequest' });
+
+export const FrameAssetJson = AssetJson.extend({
+	duplicate: z.boolean().describe('true: these bytes were already one of your assets, answered instead of a new one (restored if it was in the trash)'),
+	at_sec: z.number().describe('The moment the frame was taken at')
+}).meta({ id: 'FrameAsset' });
+
 const queryBool = z
 	.enum(['true', 'false'])
 	.optional()

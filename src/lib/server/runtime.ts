@@ -8,6 +8,7 @@ import { config } from './config';
 import { connect, type Database, type Db } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { logger } from './logger';
+import { resolveFfmpegPath } from './media';
 import { createBoss, ensureQueues, logQueueErrors, type PgBoss } from './queue/boss';
 import { LoginLimiter } from './auth/service';
 import { createLocalStorage, type Storage } from './storage/local';
@@ -67,6 +68,9 @@ export async function stopWebRuntime(): Promise<void> {
 
 /** What the upload paths need, gathered once per call. */
 export const uploadDeps = () => ({ db: db(), boss: boss(), storage: storage(), config: config() });
+
+/** The upload path's needs plus ffmpeg, for taking a video's frame as an image (assets/frames.ts). */
+export const frameDeps = () => ({ ...uploadDeps(), ffmpegPath: resolveFfmpegPath(config().FFMPEG_PATH) });
 
 let tus: TusUploads | undefined;
 /** The tus server for resumable browser uploads; one per process (its locks are in memory). */

@@ -1,6 +1,6 @@
 /**
  * The upload paths into the asset pipeline: init → PUT bytes → complete (scripts), and the
- * one-request multipart form. Every path ends in `finishUpload`, which stores the bytes, charges
+ * one-request multipart form (also taken by a video's frame made into an image, assets/frames.ts). Every path ends in `finishUpload`, which stores the bytes, charges
  * the storage quota and enqueues ingest in one transaction with the asset row.
  */
 import path from 'node:path';
@@ -39,6 +39,12 @@ export interface UploadDeps {
 }
 
 export type DuplicateOf = { duplicate: true; assetId: string; inTrash: boolean };
+
+/**
+ * Rows that belong with a new asset (a frame's lineage edge), written in the transaction that
+ * creates it, so the asset never exists without them. Not called for a duplicate.
+ */
+export type LinkNewAsset = (tx: DbOrTx, asset: Asset) => Promise<void>;
 
 const maxBytes = (cfg: UploadConfig) => cfg.MAX_UPLOAD_MB * 1024 * 1024;
 
@@ -207,7 +213,8 @@ async function finishUpload(
 	deps: UploadDeps,
 	user: User,
 	asset: Asset,
-	staged: Staged
+	staged: Staged,
+	link?: LinkNewAsset
 ): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
 	const { db, storage, boss, config: cfg } = deps;
 	const kind = await sniffFile(staged.tempPath);
@@ -261,6 +268,7 @@ async function finishUpload(
 			await recordAssetUsage(tx, user.id, 1, staged.size);
 			// Enqueued in the same transaction: the job exists exactly when the row says processing.
 			await enqueueIngest(boss, row.id, { tx });
+			if (link) await link(tx, row);
 			return row;
 		});
 		return { duplicate: false, asset: updated };
@@ -303,9 +311,10 @@ export async function uploadFile(
 	deps: UploadDeps,
 	user: User,
 	file: { filename: string; declaredMime: string; stream: Readable },
-	fields: () => Promise<{ workspace_id?: string | null }>
+	fields: () => Promise<{ workspace_id?: string | null }>,
+	link?: LinkNewAsset
 ): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
-	return uploadAndFinish(deps, user, file, (assetId) => stageBytes(deps.storage, assetId, file.stream, maxBytes(deps.config)), fields);
+	return uploadAndFinish(deps, user, file, (assetId) => stageBytes(deps.storage, assetId, file.stream, maxBytes(deps.config)), fields, link);
 }
 
 /**
@@ -332,7 +341,8 @@ async function uploadAndFinish(
 	user: User,
 	file: { filename: string; declaredMime: string },
 	stage: (assetId: string) => Promise<Staged>,
-	fields: () => Promise<{ workspace_id?: string | null }>
+	fields: () => Promise<{ workspace_id?: string | null }>,
+	link?: LinkNewAsset
 ): Promise<DuplicateOf | { duplicate: false; asset: Asset }> {
 	const cfg = deps.config;
 	const mime = (ACCEPTED_MIME_TYPES as readonly string[]).includes(file.declaredMime) ? file.declaredMime : 'image/jpeg';
@@ -357,5 +367,5 @@ async function uploadAndFinish(
 		}
 		throw err;
 	}
-	return finishUpload(deps, user, asset, staged);
+	return finishUpload(deps, user, asset, staged, link);
 }
