@@ -1,7 +1,8 @@
 /**
  * generation.poll: asks the provider how a task is doing, at the provider's cadence, until it ends
  * or its deadline passes. One poller per submission: each run queues its successor under the
- * submission's singletonKey (queue/jobs.ts), so re-sends never double the polling.
+ * submission's singletonKey (queue/jobs.ts), so re-sends never double the polling. The run that
+ * sees the task succeed downloads its result too (download.ts).
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { recordSuccess } from '../accounts/pool';
@@ -14,6 +15,7 @@ import { loadAccount } from './account-context';
 import { asProviderError, handleAttemptFailure } from './failures';
 import { failJob, loadJob, reportProgress } from './job-state';
 import { loadSubmission, failSubmission } from './ledger';
+import { downloadResult } from './download';
 import { enqueueDownload, enqueuePoll, enqueueProviderCancel } from './queue';
 
 type Outcome = Record<string, unknown>;
@@ -92,7 +94,6 @@ export async function pollSubmission(ctx: HandlerContext, submissionId: string):
 					.update(providerSubmissions)
 					.set({ resultUrl: url, response: status.raw ?? submission.response })
 					.where(and(eq(providerSubmissions.id, submission.id), eq(providerSubmissions.status, 'submitted'), sql`${providerSubmissions.resultUrl} is null`));
-				await enqueueDownload(boss, submission.id, { tx });
 				// The provider has finished: its concurrency slot is free now, not after our download
 				// (which needs no slot at the provider), and the next waiting job may take it. The
 				// account's rows come last so their lock is held only until this commit.
@@ -103,7 +104,13 @@ export async function pollSubmission(ctx: HandlerContext, submissionId: string):
 				}
 			});
 			log.info({ provider_task_id: submission.providerTaskId }, 'provider:complete');
-			return { submission_id: submissionId, outcome: 'succeeded' };
+			// This run downloads the result itself instead of handing it to generation.download:
+			// one queue hop less per job (a send, a fetch, a completion, and the stage re-reading
+			// the job, submission and account). Nothing is lost if it dies or fails here: pg-boss
+			// retries this poll, which finds result_url set and sends generation.download (top of
+			// this function), the stage with the download's own retry policy.
+			const downloaded = await downloadResult(ctx, submission.id);
+			return { submission_id: submissionId, outcome: 'succeeded', download: downloaded.outcome };
 		}
 		case 'failed':
 			return failure(status.error ?? new ProviderError('transient', 'The provider reported a failure.', { response: status.raw }));
