@@ -15,6 +15,10 @@ export interface PickableAsset {
 	name: string;
 	thumbnail: string | null;
 	created_at: string;
+	/** Videos: their length, the bound of a frame's time ("Use a frame of this video"). */
+	duration_sec: number | null;
+	/** A frame just taken is still being thumbnailed; a job can use it once it is ready. */
+	status: 'uploading' | 'processing' | 'ready' | 'failed';
 }
 
 /** The form's values: the job's own fields as text, the params by field name. */
@@ -26,4 +30,14 @@ export interface JobFormValues {
 	scheduled_at: string;
 	workspace_id: string;
 	params: ParamValues;
+}
+
+/** "Use a frame of this video": offered beside an image picker when the remixed asset is a video. */
+export interface FrameOffer {
+	video: PickableAsset;
+	/** A frame is being made (the button says so and waits). */
+	busy: boolean;
+	error: string | null;
+	/** Takes the frame (at a second, or the poster's moment) and puts it in the field. */
+	use: (atSec: number | null) => void;
 }

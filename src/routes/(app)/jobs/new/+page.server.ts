@@ -3,8 +3,9 @@ import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { JobFormValues, PickableAsset, ProviderOption } from '$lib/jobs/form-data';
 import { isOperation } from '$lib/jobs/labels';
-import { fieldsFromSchema, paramsFromValues, valuesFromForm, valuesFromParams, type JsonSchema } from '$lib/jobs/params';
+import { fieldsFromSchema, PARAM_PREFIX, paramsFromValues, valuesFromForm, valuesFromParams, type JsonSchema } from '$lib/jobs/params';
 import { OperationType } from '$lib/schemas/jobs';
+import { createFrameAsset } from '$lib/server/assets/frames';
 import { assetJson } from '$lib/server/assets/json';
 import { getAsset, listAssets, type AssetWithVariants } from '$lib/server/assets/service';
 import { config } from '$lib/server/config';
@@ -14,7 +15,7 @@ import { requireUser } from '$lib/server/http/pages';
 import { jobJson, type JobJson } from '$lib/server/jobs/json';
 import { createJob, getJob } from '$lib/server/jobs/service';
 import { providerCatalog } from '$lib/server/providers/catalog';
-import { boss, db } from '$lib/server/runtime';
+import { boss, db, frameDeps } from '$lib/server/runtime';
 import { workspaceJson } from '$lib/server/workspaces/json';
 import { listWorkspaces } from '$lib/server/workspaces/service';
 import type { User } from '$lib/server/db/schema';
@@ -37,7 +38,9 @@ function pickable({ asset, variants }: AssetWithVariants): PickableAsset {
 		media_type: asset.mediaType,
 		name: asset.originalFilename ?? `Untitled ${asset.mediaType}`,
 		thumbnail: json.poster ?? (sizes.length ? json.thumbnails[String(sizes[0])] : null),
-		created_at: json.created_at
+		created_at: json.created_at,
+		duration_sec: asset.durationSec,
+		status: asset.status
 	};
 }
 
@@ -164,12 +167,57 @@ export const load = async (event) => {
 	};
 };
 
+/** How long the no-JavaScript "Use a frame" waits for the frame's ingest (usually under a second). */
+const FRAME_READY_WAIT_MS = 15_000;
+
+/**
+ * "Use a frame of this video" without JavaScript: the button submits the whole form here (named
+ * `frame_for`, valued with the asset field to fill), so nothing typed is lost. The frame becomes an
+ * asset and fills that field; the form comes back for the person to finish. The answer waits for
+ * the frame's ingest, as the script does in the browser, because a job refuses an input still
+ * processing.
+ */
+async function useFrame(user: User, form: FormData, values: JobFormValues, fieldKey: string) {
+	const again = { idempotency_key: randomUUID() };
+	const field = fieldKey.slice(PARAM_PREFIX.length);
+	const video = z.uuid().safeParse(text(form, 'remix'));
+	const atText = text(form, 'frame_at').trim();
+	const atSec = atText === '' ? undefined : Number(atText);
+	if (!video.success || !fieldKey.startsWith(PARAM_PREFIX) || (atSec !== undefined && !Number.isFinite(atSec))) {
+		const message = !video.success ? 'There is no video to take a frame from.' : 'Enter the second to take the frame at, or leave it empty.';
+		return fail(400, { ...again, values, errors: { [fieldKey]: [message] } });
+	}
+	try {
+		const { asset } = await createFrameAsset(frameDeps(), user, video.data, { atSec });
+		const found = await untilProcessed(user, asset.id);
+		const current = values.params[field];
+		// A multi-image field gets the frame added; a single one gets it instead of what was there.
+		const next = Array.isArray(current) ? [...current.filter((id) => id !== asset.id), asset.id] : asset.id;
+		return { ...again, values: { ...values, params: { ...values.params, [field]: next } }, frame: pickable(found) };
+	} catch (err) {
+		if (!(err instanceof AppError)) throw err;
+		// Whatever field the service named (at_sec, asset_id), the message belongs beside the picker.
+		return fail(err.status, { ...again, values, errors: { [fieldKey]: [err.message] } });
+	}
+}
+
+async function untilProcessed(user: User, assetId: string): Promise<AssetWithVariants> {
+	const deadline = Date.now() + FRAME_READY_WAIT_MS;
+	for (;;) {
+		const found = await getAsset(db(), user, assetId);
+		if (found.asset.status !== 'processing' || Date.now() > deadline) return found;
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
 export const actions = {
 	default: async (event) => {
 		const { user } = requireUser(event);
 		const form = await event.request.formData();
 		const providers = providerOptions();
 		const values = valuesFrom(form, providers);
+		const frameFor = text(form, 'frame_for');
+		if (frameFor) return useFrame(user, form, values, frameFor);
 		// A failed attempt gets a fresh key: the corrected form is a different request.
 		const failure = { values, idempotency_key: randomUUID() };
 		const parsed = parseForm(JobFormFields, form);
