@@ -108,11 +108,16 @@ describe('/api/v1/webhooks', () => {
 	});
 
 	it('is in the OpenAPI document', async () => {
-		const doc = (await api.get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+		const doc = (await api.get('/api/v1/openapi.json')).body as {
+			paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }>>;
+		};
 		expect(Object.keys(doc.paths['/api/v1/webhooks']).sort()).toEqual(['get', 'post']);
 		expect(Object.keys(doc.paths['/api/v1/webhooks/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
 		expect(Object.keys(doc.paths['/api/v1/webhooks/{id}/test'])).toEqual(['post']);
 		expect(Object.keys(doc.paths['/api/v1/webhooks'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '429']));
+		expect(doc.paths['/api/v1/webhooks'].post.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/CreateWebhookRequest');
+		expect(doc.paths['/api/v1/webhooks/{id}'].patch.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/UpdateWebhookRequest');
+		expect(Object.keys(doc.paths['/api/v1/webhooks/{id}/test'].post.responses)).toEqual(expect.arrayContaining(['202', '401', '404']));
 	});
 
 	it('never answered a secret except at creation', () => {
