@@ -43,7 +43,7 @@ export async function cancelSubmission(ctx: HandlerContext, submissionId: string
 		.set({ status: 'cancelled', errorClass: 'cancelled', errorMessage: 'Cancelled with its job.' })
 		.where(and(eq(providerSubmissions.id, submission.id), eq(providerSubmissions.status, 'submitted')));
 	// Only for an ended job: a job re-queued since then may hold a slot for its next attempt.
-	if (job && ENDED.has(job.status)) await releaseAndWake(db, ctx.boss, job.id);
+	if (job && ENDED.has(job.status)) await db.transaction((tx) => releaseAndWake(tx, ctx.boss, job.id));
 	log.info({ provider_cancelled: providerCancelled, can_cancel: !!provider?.cancel }, 'provider:cancel');
 	return { submission_id: submissionId, outcome: providerCancelled ? 'cancelled' : 'not-cancellable' };
 }
