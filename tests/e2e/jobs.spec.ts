@@ -57,7 +57,7 @@ const seen = (page: Page) =>
 test('a text-to-video job runs live, opens in the gallery and is remixed into an image-to-video job', async ({ browser, request }) => {
 	test.setTimeout(120_000);
 	const token = await registerViaApi(request, uniqueUser('jobs'));
-	// The image the remix animates: a generated video cannot be an image input.
+	// The image the remix animates (remixing through a frame of the video is remix-frame.spec.ts).
 	const imageId = await uploadImage(request, token, 'dawn.png');
 	await waitUntilReady(request, token, imageId);
 
