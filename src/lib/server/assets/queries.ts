@@ -5,7 +5,7 @@
  */
 import { and, eq, ilike, inArray, isNotNull, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { prepared } from '../db/prepared';
+import { columnReader, preparedArrays } from '../db/prepared';
 import { assets, assetVariants, type Asset, type AssetMediaType, type AssetStatus, type OperationType } from '../db/schema';
 import { ValidationError } from '../errors';
 import type { VariantRef } from './json';
@@ -61,7 +61,7 @@ export async function selectAssetPage(
 ): Promise<{ items: AssetListRow[]; nextCursor: string | null }> {
 	const cursor = filters.cursor ? decodeCursor(filters.cursor) : null;
 	const shape = shapeOf(filters);
-	const statement = prepared(db, `asset_page:${shapeKey(shape)}`, (name) => pageQuery(db, shape).prepare(name));
+	const statement = preparedArrays(db, `asset_page:${shapeKey(shape)}`, () => pageQuery(db, shape).toSQL(), pageRow);
 	const rows = await statement.execute({
 		ownerId,
 		mediaType: filters.mediaType,
@@ -78,6 +78,19 @@ export async function selectAssetPage(
 	return {
 		items: page.map(({ asset, variants, operationType }) => ({ asset, variants, operationType })),
 		nextCursor: rows.length > filters.limit && last ? encodeCursor({ at: last.at, id: last.asset.id }) : null
+	};
+}
+
+const assetColumns = columnReader(assets);
+
+/** A row of pageQuery's select list (the asset's columns, then at, variants, operationType), in array mode. */
+function pageRow(row: unknown[]): AssetListRow & { at: string } {
+	const n = assetColumns.width;
+	return {
+		asset: assetColumns.read(row, 0),
+		at: row[n] as string,
+		variants: row[n + 1] as VariantRef[],
+		operationType: row[n + 2] as OperationType | null
 	};
 }
 

@@ -1,14 +1,31 @@
 /** Personal API tokens: named, shown once at creation, stored hashed, revocable. */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { apiTokens, dailyUsage, users, type ApiToken, type User } from '../db/schema';
+import { apiTokens, dailyUsage, users, type ApiToken, type DailyUsage, type User } from '../db/schema';
 import { dayUsageOf, utcDay, type DayUsage } from '../users/quotas';
 import { NotFoundError } from '../errors';
 import { API_TOKEN_PREFIX, generateToken, hashToken } from './tokens';
-import { prepared } from '../db/prepared';
+import { columnReader, preparedArrays } from '../db/prepared';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
+
+const tokenColumns = columnReader(apiTokens);
+const userColumns = columnReader(users);
+const usageColumns = columnReader(dailyUsage);
+const usageUserId = usageColumns.indexOf('userId');
+
+/** A row of the lookup's select list (token, user, then the day's usage or nulls), in array mode. */
+function apiTokenRow(row: unknown[]): { apiToken: ApiToken; user: User; usage: DailyUsage | null } {
+	const userAt = tokenColumns.width;
+	const usageAt = userAt + userColumns.width;
+	return {
+		apiToken: tokenColumns.read(row, 0),
+		user: userColumns.read(row, userAt),
+		// No usage row today: the left join's columns are all null (user_id never is in a real row).
+		usage: row[usageAt + usageUserId] === null ? null : usageColumns.read(row, usageAt)
+	};
+}
 
 export async function createApiToken(
 	db: DbOrTx,
@@ -47,15 +64,19 @@ export async function validateApiToken(
 	token: string
 ): Promise<{ apiToken: ApiToken; user: User; usageToday: DayUsage } | null> {
 	// Today's usage rides along in the same round trip, as for sessions (see validateSessionToken).
-	const byTokenHash = prepared(db, 'api_token_by_hash', (name) =>
-		db
-			.select({ apiToken: apiTokens, user: users, usage: dailyUsage })
-			.from(apiTokens)
-			.innerJoin(users, eq(users.id, apiTokens.userId))
-			.leftJoin(dailyUsage, and(eq(dailyUsage.userId, users.id), eq(dailyUsage.day, sql.placeholder('day'))))
-			.where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
-			.limit(1)
-			.prepare(name)
+	const byTokenHash = preparedArrays(
+		db,
+		'api_token_by_hash',
+		() =>
+			db
+				.select({ apiToken: apiTokens, user: users, usage: dailyUsage })
+				.from(apiTokens)
+				.innerJoin(users, eq(users.id, apiTokens.userId))
+				.leftJoin(dailyUsage, and(eq(dailyUsage.userId, users.id), eq(dailyUsage.day, sql.placeholder('day'))))
+				.where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
+				.limit(1)
+				.toSQL(),
+		apiTokenRow
 	);
 	const day = utcDay();
 	const [row] = await byTokenHash.execute({ hash: hashToken(token), day });

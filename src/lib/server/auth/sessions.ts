@@ -4,11 +4,11 @@
  */
 import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { dailyUsage, sessions, users, type Session, type User } from '../db/schema';
+import { dailyUsage, sessions, users, type DailyUsage, type Session, type User } from '../db/schema';
 import { dayUsageOf, utcDay, type DayUsage } from '../users/quotas';
 import { NotFoundError } from '../errors';
 import { generateToken, hashToken } from './tokens';
-import { prepared } from '../db/prepared';
+import { columnReader, preparedArrays } from '../db/prepared';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** last_seen_at is a hint for the sessions list; writing it more often than this buys nothing. */
@@ -27,6 +27,23 @@ export interface SessionValidation {
 	 * second query per request costs more than the join (see bench/auth.ts).
 	 */
 	usageToday: DayUsage;
+}
+
+const sessionColumns = columnReader(sessions);
+const userColumns = columnReader(users);
+const usageColumns = columnReader(dailyUsage);
+const usageUserId = usageColumns.indexOf('userId');
+
+/** A row of the lookup's select list (session, user, then the day's usage or nulls), in array mode. */
+function sessionRow(row: unknown[]): { session: Session; user: User; usage: DailyUsage | null } {
+	const userAt = sessionColumns.width;
+	const usageAt = userAt + userColumns.width;
+	return {
+		session: sessionColumns.read(row, 0),
+		user: userColumns.read(row, userAt),
+		// No usage row today: the left join's columns are all null (user_id never is in a real row).
+		usage: row[usageAt + usageUserId] === null ? null : usageColumns.read(row, usageAt)
+	};
 }
 
 export async function createSession(
@@ -58,15 +75,19 @@ export async function validateSessionToken(
 	token: string,
 	ttlDays: number
 ): Promise<SessionValidation | null> {
-	const byTokenHash = prepared(db, 'session_by_token_hash', (name) =>
-		db
-			.select({ session: sessions, user: users, usage: dailyUsage })
-			.from(sessions)
-			.innerJoin(users, eq(users.id, sessions.userId))
-			.leftJoin(dailyUsage, and(eq(dailyUsage.userId, users.id), eq(dailyUsage.day, sql.placeholder('day'))))
-			.where(eq(sessions.tokenHash, sql.placeholder('hash')))
-			.limit(1)
-			.prepare(name)
+	const byTokenHash = preparedArrays(
+		db,
+		'session_by_token_hash',
+		() =>
+			db
+				.select({ session: sessions, user: users, usage: dailyUsage })
+				.from(sessions)
+				.innerJoin(users, eq(users.id, sessions.userId))
+				.leftJoin(dailyUsage, and(eq(dailyUsage.userId, users.id), eq(dailyUsage.day, sql.placeholder('day'))))
+				.where(eq(sessions.tokenHash, sql.placeholder('hash')))
+				.limit(1)
+				.toSQL(),
+		sessionRow
 	);
 	const day = utcDay();
 	const [row] = await byTokenHash.execute({ hash: hashToken(token), day });

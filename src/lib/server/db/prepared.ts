@@ -3,7 +3,7 @@
  * unprepared, which costs several times the CPU per call (measured: 540 µs against 120 µs for the
  * session lookup), so the per-request path prepares once per connection pool and reuses.
  */
-import type { SQL } from 'drizzle-orm';
+import { getTableColumns, type Column, type InferSelectModel, type Query, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect, type PgPreparedQuery } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './client';
 
@@ -32,5 +32,46 @@ export function preparedSql<Row extends Record<string, unknown>>(
 ): PgPreparedQuery<{ execute: Row[]; all: Row[]; values: unknown[][] }> {
 	return prepared(db, name, (statementName) =>
 		db._.session.prepareQuery<{ execute: Row[]; all: Row[]; values: unknown[][] }>(dialect.sqlToQuery(build()), undefined, statementName, false)
+	);
+}
+
+/**
+ * Reads one table's columns out of an array-mode result row, from `offset` on in the table's
+ * column order (the order drizzle selects `table` in), mapping each value as drizzle does (Date
+ * for a timestamp, number for a bigint). Drizzle's own row mapper checks every cell's entity kind
+ * and walks its path each time: on the gallery page (61 rows × 33 cells) that was ~0.3 ms a page.
+ */
+export function columnReader<T extends Table>(
+	table: T
+): { width: number; indexOf(property: keyof InferSelectModel<T> & string): number; read(row: unknown[], offset: number): InferSelectModel<T> } {
+	const columns: [string, Column][] = Object.entries(getTableColumns(table));
+	return {
+		width: columns.length,
+		indexOf: (property) => columns.findIndex(([name]) => name === property),
+		read(row, offset) {
+			const out: Record<string, unknown> = {};
+			for (let i = 0; i < columns.length; i++) {
+				const value = row[offset + i];
+				out[columns[i][0]] = value === null || value === undefined ? null : columns[i][1].mapFromDriverValue(value);
+			}
+			return out as InferSelectModel<T>;
+		}
+	};
+}
+
+/**
+ * A query (typically a select builder's `toSQL()`, with `sql.placeholder`s) prepared once, fetched
+ * in array mode and turned into results by `map`, one call per row.
+ */
+export function preparedArrays<R>(
+	db: DbOrTx,
+	name: string,
+	build: () => Query,
+	map: (row: unknown[]) => R
+): PgPreparedQuery<{ execute: R[]; all: R[]; values: unknown[][] }> {
+	return prepared(db, name, (statementName) =>
+		db._.session.prepareQuery<{ execute: R[]; all: R[]; values: unknown[][] }>(build(), undefined, statementName, true, (rows) =>
+			rows.map(map)
+		)
 	);
 }
