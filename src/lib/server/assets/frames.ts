@@ -9,9 +9,7 @@ import { Readable } from 'node:stream';
 import type { Asset, User } from '../db/schema';
 import { ConflictError, ValidationError } from '../errors';
 import { addLineage } from '../lineage/service';
-import { MediaContentError } from '../media';
-// The media module's front door does not offer single frames yet; video.ts is still inside media/.
-import { extractFrame, posterTime, probeVideo } from '../media/video';
+import { extractFrame, MediaContentError, posterTime, probeVideo } from '../media';
 import { uploadFile, type UploadDeps } from '../uploads/service';
 import { findOwnAsset, restoreAsset } from './service';
 

@@ -13,6 +13,7 @@ export { resolveFfmpegPath } from './ffmpeg';
 export { writeDemoMedia, type DemoFile } from './demo';
 export { MAX_INPUT_PIXELS, type RenderedImage } from './image';
 export { sniffContent, sniffFile, SNIFF_BYTES, type SniffedType } from './sniff';
+export { extractFrame, posterTime, probeVideo, type VideoProbe } from './video';
 
 export const ACCEPTED_TYPES_TEXT = 'JPEG, PNG, WebP, GIF, AVIF, MP4, MOV, WebM or MKV';
 
