@@ -15,7 +15,7 @@
  * account whose balance nobody entered): such an account is eligible whatever the estimate, and
  * nothing is charged to it.
  */
-import { and, eq, getTableColumns, gte, inArray, isNull, lt, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../db/client';
 import { preparedSql } from '../db/prepared';
@@ -39,15 +39,6 @@ export interface ReservedAccount {
 export const BUILTIN_ACCOUNT_LABEL = 'Local renderer';
 
 const LAST_ERROR_MAX = 500;
-
-const creditsOf = (creditType: Placeholder): SQL<number> =>
-	sql<number>`coalesce((${providerAccounts.credits} ->> ${creditType})::numeric, 0)`;
-
-/** Active, or in a cooldown that has already ended (nobody needs to wake it up). */
-const selectable = or(
-	eq(providerAccounts.status, 'active'),
-	and(eq(providerAccounts.status, 'cooldown'), lte(providerAccounts.cooldownUntil, sql`now()`))
-);
 
 export class JobAlreadyHoldsSlotError extends Error {
 	override name = 'JobAlreadyHoldsSlotError';
@@ -90,8 +81,8 @@ export async function reserveAccount(
 			jobId: job.id,
 			ownerId: job.ownerId,
 			providerId: job.providerId,
-			creditType: cost?.creditType,
-			amount: cost?.amount,
+			creditType: cost?.creditType ?? null,
+			amount: cost?.amount ?? null,
 			// A uuid[] literal: one statement whatever the number of excluded accounts. Ids come from
 			// our own rows (uuids), so they need no quoting.
 			exclude: `{${exclude.join(',')}}`
@@ -134,93 +125,75 @@ type ReserveRow = Record<string, unknown> & {
 	job_holds_slot: boolean | null;
 };
 
-const param = (name: string) => sql.placeholder(name);
-
 /**
- * The reservation statement, built and prepared once per shape (with or without a credit cost,
- * SKIP LOCKED or waiting) and per connection pool: everything that varies is a parameter. Built
- * and sent unprepared on every call it cost ~0.35 ms of client CPU to build and ~1 ms of server
- * time to parse and plan, which made 500 selections at once take ~0.7 s on 4 connections
- * (npm run bench:accounts).
+ * The reservation statement, prepared once per shape (with or without a credit cost, SKIP LOCKED
+ * or waiting) and per connection pool. Built by drizzle and sent unprepared on every call, it took
+ * ~0.35 ms of client CPU to build and ~1 ms of server time to parse and plan (500 selections at
+ * once: 0.74 s on 4 connections, npm run bench:accounts). The inputs come in once, as the one-row
+ * `p`: drizzle numbers each use of a value as its own parameter, which made 39 of them and a Bind
+ * message too large for postgres.js to send two reservations in one write.
+ * `eligible` is repeated in `taken` on purpose: an UPDATE re-checks its WHERE on the row version it
+ * finally locks, so a slot or credits taken meanwhile are seen.
  */
 function reserveStatement(db: Db, withCost: boolean, skipLocked: boolean) {
 	return preparedSql<ReserveRow>(db, `reserve_account:${withCost ? 'cost' : 'free'}:${skipLocked ? 'skip' : 'wait'}`, () => {
-		const job = { ownerId: param('ownerId'), providerId: param('providerId') };
-		const cost = withCost ? { creditType: param('creditType'), amount: param('amount') } : null;
-		const where = eligibleFor(job, cost);
+		const credits = sql.raw(`coalesce((a.credits ->> p.credit_type)::numeric, 0)`);
+		// Active, or in a cooldown that has already ended (nobody needs to wake it up); a free slot;
+		// enough credits of the job's type, or untracked ones.
+		const eligible = sql`a.provider_id = p.provider_id
+			and (a.owner_id is null or a.owner_id = p.owner_id)
+			and (a.status = 'active' or (a.status = 'cooldown' and a.cooldown_until <= now()))
+			and a.current_jobs < a.max_concurrent_jobs
+			${withCost ? sql`and (a.credits is null or ${credits} >= p.amount)` : sql``}
+			and a.id <> all(p.exclude)`;
 		// Untracked (null) credits stay null: jsonb_set(null, ...) is null, and nothing is charged.
-		const credits = cost
-			? sql`jsonb_set(${providerAccounts.credits}, array[${cost.creditType}::text], to_jsonb(${creditsOf(cost.creditType)} - ${cost.amount}::numeric))`
-			: sql`${providerAccounts.credits}`;
+		const newCredits = withCost ? sql`jsonb_set(a.credits, array[p.credit_type], to_jsonb(${credits} - p.amount))` : sql`a.credits`;
 		// Exhausted only when every credit type is used up: an account with video credits left but
 		// no image credits still serves video jobs (selection checks the job's own type).
-		const exhausted = cost
-			? sql`(${credits} is not null and ${credits} <> '{}'::jsonb
-				and not exists (select 1 from jsonb_each_text(${credits}) e where e.value::numeric > 0))`
+		const exhausted = withCost
+			? sql`(${newCredits} is not null and ${newCredits} <> '{}'::jsonb
+				and not exists (select 1 from jsonb_each_text(${newCredits}) e where e.value::numeric > 0))`
 			: sql`false`;
-		const charge = cost ? sql`jsonb_build_object('type', ${cost.creditType}::text, 'amount', ${cost.amount}::numeric)` : sql`null::jsonb`;
-		const jobId = sql`${param('jobId')}::uuid`;
+		const charge = withCost ? sql`jsonb_build_object('type', p.credit_type, 'amount', p.amount)` : sql`null::jsonb`;
+		// The user's own accounts first (false sorts before true), then priority, then the one idle
+		// longest, then the one with the most credits left.
+		const preference = sql`a.owner_id is null, a.priority desc, a.last_used_at asc nulls first, ${withCost ? sql`${credits} desc,` : sql``} a.id asc`;
 		return sql`
-			with candidate as (
-				select ${providerAccounts.id} from ${providerAccounts}
-				where ${where} and exists (select 1 from jobs j where j.id = ${jobId} and not j.holds_slot)
-				order by ${preferenceOrder(cost)}
+			with p as (
+				select ${sql.placeholder('jobId')}::uuid as job_id, ${sql.placeholder('ownerId')}::uuid as owner_id,
+					${sql.placeholder('providerId')}::text as provider_id, ${sql.placeholder('creditType')}::text as credit_type,
+					${sql.placeholder('amount')}::numeric as amount, ${sql.placeholder('exclude')}::uuid[] as exclude
+			), candidate as (
+				select a.id from provider_accounts a, p
+				where ${eligible} and exists (select 1 from jobs j where j.id = p.job_id and not j.holds_slot)
+				order by ${preference}
 				limit 1
-				${skipLocked ? sql`for update skip locked` : sql``}
+				${skipLocked ? sql`for update of a skip locked` : sql``}
 			), taken as (
-				update ${providerAccounts} set
-					current_jobs = ${providerAccounts.currentJobs} + 1,
-					credits = ${credits},
+				update provider_accounts a set
+					current_jobs = a.current_jobs + 1,
+					credits = ${newCredits},
 					status = case when ${exhausted} then 'exhausted'::provider_account_status else 'active'::provider_account_status end,
 					cooldown_until = null,
 					last_used_at = now(),
 					updated_at = now()
-				from candidate
-				where ${providerAccounts.id} = candidate.id and ${where}
-				returning ${providerAccounts}.*
+				from candidate c, p
+				where a.id = c.id and ${eligible}
+				returning a.*
 			), held as (
-				update jobs set account_id = taken.id, holds_slot = true, updated_at = now(),
-					credits_charged = case when taken.credits is null then null else ${charge} end
-				from taken
-				where jobs.id = ${jobId}
-				returning jobs.id
+				update jobs j set account_id = t.id, holds_slot = true, updated_at = now(),
+					credits_charged = case when t.credits is null then null else ${charge} end
+				from taken t, p
+				where j.id = p.job_id
+				returning j.id
 			)
-			select taken.*,
+			select t.*,
 				(select count(*) from candidate)::int as candidates,
-				${skipLocked ? sql`(select count(*) from ${providerAccounts} where ${where})::int` : sql`0`} as eligible,
-				(select j.holds_slot from jobs j where j.id = ${jobId}) as job_holds_slot,
+				${skipLocked ? sql`(select count(*) from provider_accounts a, p where ${eligible})::int` : sql`0`} as eligible,
+				(select j.holds_slot from jobs j, p where j.id = p.job_id) as job_holds_slot,
 				set_config('synchronous_commit', 'off', true) as async_commit
-			from (select 1) as one left join taken on true`;
+			from (select 1) as one left join taken t on true`;
 	});
-}
-
-
-function eligibleFor(job: { ownerId: Placeholder; providerId: Placeholder }, cost: { creditType: Placeholder; amount: Placeholder } | null): SQL | undefined {
-	return and(
-		eq(providerAccounts.providerId, job.providerId),
-		or(isNull(providerAccounts.ownerId), eq(providerAccounts.ownerId, job.ownerId)),
-		selectable,
-		lt(providerAccounts.currentJobs, providerAccounts.maxConcurrentJobs),
-		cost ? or(isNull(providerAccounts.credits), gte(creditsOf(cost.creditType), sql`${cost.amount}::numeric`)) : undefined,
-		sql`${providerAccounts.id} <> all(${param('exclude')}::uuid[])`
-	);
-}
-
-/**
- * The user's own accounts first (false sorts before true), then priority, then the one idle
- * longest, then the one with the most credits left.
- */
-function preferenceOrder(cost: { creditType: Placeholder } | null): SQL {
-	return sql.join(
-		[
-			sql`${providerAccounts.ownerId} is null`,
-			sql`${providerAccounts.priority} desc`,
-			sql`${providerAccounts.lastUsedAt} asc nulls first`,
-			...(cost ? [sql`${creditsOf(cost.creditType)} desc`] : []),
-			sql`${providerAccounts.id} asc`
-		],
-		sql`, `
-	);
 }
 
 const accountColumns = Object.entries(getTableColumns(providerAccounts));
