@@ -20,6 +20,23 @@
  * visible: the same 500-call burst of a bare `select 1` on the same pool (pool queueing alone),
  * and one reserveAccount with nobody else around (the statement's own cost).
  *
+ * Measured (2-core machine, other engineers' tests running; load average 0.8-1.4 for the last
+ * run, `BENCH_POOLS=4,10,20`), target burst on the worker's 4 connections:
+ *   before: every call built the statement with drizzle (~0.35 ms of client CPU: the first answer
+ *     came back only after all 500 were built) and the server parsed and planned its 3.7 kB
+ *     unprepared: burst 741 ms, p95 598 ms, 23× the same burst of `select 1` (load ~5).
+ *   prepared once per shape: burst ~130 ms, p95 ~190 ms, 2.7× (load 4-27, so noisy).
+ *   inputs as one-row CTE `p` (6 parameters instead of 39; Bind messages small enough for
+ *     postgres.js to put several in one socket write, and a shorter text to hash per call):
+ *     burst 51-54 ms, p95 48-61 ms (per-round p95 37-70 ms), 2.6-2.7× the `select 1` burst
+ *     (18-23 ms); every slot already held: p95 46-56 ms; always exactly 10 granted, never more
+ *     than 10 held.
+ *   So the target sits at the edge on this machine: the 500 calls queue for 4 connections, and
+ *   a burst of the cheapest possible statement already takes 18-23 ms here. More connections do
+ *   not help on 2 cores: p95 94 ms with 10, 140 ms with 20 (more statements at once find the
+ *   5 rows locked, fall back to the waiting UPDATE and queue on row locks, and the backends
+ *   compete for the 2 cores).
+ *
  * Secondary context (not the target): the old scenario. 500 jobs each call reserveAccount until
  * they get a slot (after a null they back off from 20 ms doubling to 1 s, jittered, as a re-queued
  * job would, only shorter), hold it BENCH_HOLD_MS (5 ms) and release it. Its latencies include

@@ -9,6 +9,28 @@
  * the HTTP latency adds the client's round trip and SvelteKit's body write (a ping is the floor).
  * Sequential requests, medians. Targets: bare ÷ server >= 0.5 (within 2×) on both pages, and
  * page 1000 ÷ page 1 (server) <= about 1. The ratios are printed last.
+ *
+ * Where the server's time goes (page 1, medians; 2-core machine with other engineers' tests
+ * running, load 1-7; the build's hooks and endpoint timed with performance.now marks, not
+ * committed): session lookup 0.67-0.81 ms, SvelteKit between the hooks and the handler 0.10,
+ * listAssets 1.8-2.0, assetJson × 60 0.20, JSON.stringify 0.24, back out through SvelteKit 0.12;
+ * `GET /api/v1/ping` (no auth, no query) logs 0.10 ms.
+ * Changed: the page query and the session/API-token lookups were drizzle prepared statements
+ * whose rows went through drizzle's generic mapper (an entity-kind check and a path walk per
+ * cell: listAssets in-process 1.95 ms against the same statement bare 1.35 ms); they now read
+ * array-mode rows with a column reader built once per table (db/prepared.ts), and listAssets
+ * costs what the bare statement does, within the noise (0.0-0.3 ms). JSON endpoints count the
+ * body's bytes with Buffer.byteLength where SvelteKit's json() encoded a 50 kB copy to count
+ * it; assetJson no longer spreads its URL fields.
+ * Result, same-run ratios (bare ÷ logged, plain / with thumbnails): page 1 0.38-0.45 before,
+ * 0.45-0.52 / 0.50-0.52 after; page 1000 0.43-0.45 / 0.45-0.49 after.
+ * What is left: the session lookup costs the server 0.67-0.81 ms where the same statement run
+ * back to back in this process costs ~0.15 ms: it is the request's first round trip, to a
+ * backend that was idle (a wake-up on both sides); only fewer round trips would remove it, and
+ * the lookup cannot be cached (revocation must take effect at once). JSON work (assetJson +
+ * stringify, ~0.45 ms) is inherent to the answer. Page 1000 logs ~0.3 ms more than page 1 in
+ * the server although the bare and in-process statements cost the same: not explained yet
+ * (suspect: the cursor shape's generic plan on the server's pooled connections).
  */
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
