@@ -28,9 +28,10 @@
  *   prepared once per shape: burst ~130 ms, p95 ~190 ms, 2.7× (load 4-27, so noisy).
  *   inputs as one-row CTE `p` (6 parameters instead of 39; Bind messages small enough for
  *     postgres.js to put several in one socket write, and a shorter text to hash per call):
- *     burst 51-54 ms, p95 48-61 ms (per-round p95 37-70 ms), 2.6-2.7× the `select 1` burst
- *     (18-23 ms); every slot already held: p95 46-56 ms; always exactly 10 granted, never more
- *     than 10 held.
+ *     burst 51-60 ms, p95 48-62 ms over four runs (per-round p95 37-70 ms), 2.6-3.2× the
+ *     `select 1` burst (18-23 ms); every slot already held: p95 46-69 ms; always exactly 10
+ *     granted, never more than 10 held. What remains per call is mostly the protocol: the
+ *     client's socket writes (each wakes a backend) and postgres.js building each query.
  *   So the target sits at the edge on this machine: the 500 calls queue for 4 connections, and
  *   a burst of the cheapest possible statement already takes 18-23 ms here. More connections do
  *   not help on 2 cores: p95 94 ms with 10, 140 ms with 20 (more statements at once find the
