@@ -32,6 +32,11 @@
  *     `select 1` burst (18-23 ms); every slot already held: p95 46-69 ms; always exactly 10
  *     granted, never more than 10 held. What remains per call is mostly the protocol: the
  *     client's socket writes (each wakes a backend) and postgres.js building each query.
+ *   Tried and not kept: a read-only look (any account eligible? the job free of a slot?) before
+ *   the reservation. It made the all-held burst a little cheaper (p95 44 ms) but the target
+ *   burst slower (p95 87 ms): pipelined, all 500 looks run while the slots are still free, so
+ *   nearly every call then reserves too. Sequentially the reservation's null answer costs
+ *   ~0.4 ms against 0.16 ms for `select 1` (generic plan: 1035 generic, 5 custom).
  *   So the target sits at the edge on this machine: the 500 calls queue for 4 connections, and
  *   a burst of the cheapest possible statement already takes 18-23 ms here. More connections do
  *   not help on 2 cores: p95 94 ms with 10, 140 ms with 20 (more statements at once find the
