@@ -2,7 +2,7 @@
  * Streaming multipart/form-data for the one-request upload: the file part is handed on as a
  * stream (never buffered), and the other fields are available once the whole form is parsed.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import { ValidationError } from '../errors';
@@ -41,7 +41,12 @@ export async function readMultipartUpload<T>(
 				stream.resume();
 				return;
 			}
-			result = onFile({ filename: info.filename ?? 'upload', declaredMime: info.mimeType, stream }, async () => {
+			// The consumer gets a PassThrough, not busboy's own stream: a consumer that fails
+			// destroys what it was given, and a destroyed busboy stream stalls the whole parse
+			// (nothing reads the rest of the part, so the form never closes). The PassThrough is
+			// unpiped when it is destroyed, and the part is then drained below.
+			const part = stream.pipe(new PassThrough());
+			result = onFile({ filename: info.filename ?? 'upload', declaredMime: info.mimeType, stream: part }, async () => {
 				await parsed;
 				if (badWorkspace) throw new ValidationError('Some fields are not valid.', { workspace_id: ['Must be a workspace id.'] });
 				return fields;

@@ -57,6 +57,8 @@ function isLinkUnsupported(err: unknown): boolean {
 	return code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP';
 }
 
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 export function createLocalStorage(root: string): Storage {
 	const absRoot = path.resolve(root);
 	const tmpDir = path.join(absRoot, 'tmp');
@@ -86,7 +88,11 @@ export function createLocalStorage(root: string): Storage {
 			const tempPath = await tempFile();
 			const hash = createHash('sha256');
 			let size = 0;
+			// 1 MiB of buffering on each side instead of Node's 16 KiB: the body is paused less
+			// often and the file gets fewer, larger writes (fs.WriteStream coalesces with writev).
+			// bench:upload: PUT 0.27-0.36 -> 0.40-0.42 GiB/s.
 			const meter = new Transform({
+				highWaterMark: STREAM_BUFFER_BYTES,
 				transform(chunk: Buffer, _enc, done) {
 					size += chunk.length;
 					if (size > maxBytes) return done(new TooLargeError(maxBytes));
@@ -95,7 +101,7 @@ export function createLocalStorage(root: string): Storage {
 				}
 			});
 			try {
-				await pipeline(source, meter, fs.createWriteStream(tempPath, { flags: 'wx' }));
+				await pipeline(source, meter, fs.createWriteStream(tempPath, { flags: 'wx', highWaterMark: STREAM_BUFFER_BYTES }));
 			} catch (err) {
 				await fsp.rm(tempPath, { force: true });
 				throw err;
