@@ -14,13 +14,24 @@
  * Thumbnails of the results follow through ingest after a job completes; the time until the last
  * asset is ready is printed too, but a job is done when its asset is stored.
  *
- * Measured on the shared 2-core machine (other test suites running, load 3-15): 10-13 jobs/s
- * end to end (started at 2.3), max 100 slots held of 100, none over a limit, every job one asset;
- * raw pg-boss 1006 jobs/s. The target of 100/s is NOT reached. Where it goes: every stage's
- * handler takes 0.3-0.7 s at the median under this load (DB round trips queued on the worker's 4
- * pooled connections and 2 busy cores), and each result's ingest runs ffmpeg (~0.35 s) on the same
- * cores. Fixed on the way: idle slots while waiters slept out their backoff (a release now wakes
- * one), futile re-checks by hundreds of waiting jobs, completions queueing on the owner's row.
+ * Measured 2026-12-04 on the quiet 2-core machine (nothing else running): 13.2 jobs/s end to
+ * end (1000 jobs in 75.5 s; every result thumbnailed 131 s after the first create), max 100 slots
+ * held of 100, none over a limit, one asset per job; raw pg-boss 564-1076 jobs/s. The morning's
+ * run of the same bench before this session's changes: 7.8 jobs/s (all ended in 128.7 s, results
+ * ready at 167.6 s). The target of 100/s is NOT reached. What was found and changed:
+ * - Lock waits, not work (pg_stat_statements, 400 jobs): 110 s of statement time, 99 s of it
+ *   waiting on the owner's daily-usage row (held from the quota count to the end of every
+ *   create), the owner's storage row and the account rows (held by completions through their
+ *   download). Counting the quota last, and releasing the slot when the provider reports the
+ *   task done, cut statement time to 11 s.
+ * - Then CPU: the machine is saturated (load 5-8 on 2 cores). Without thumbnailing the results
+ *   the pipeline ran 29 jobs/s; ingest (ffmpeg for a video's probe and poster, sharp for the
+ *   thumbnails) took about two thirds of the CPU. One ffmpeg run instead of two per video, at a
+ *   lower priority; the poll that sees a result downloads it (a queue hop less per job); Unix
+ *   socket instead of loopback TCP to the embedded database.
+ * - Left: roughly 75 ms of CPU per job across the workers, PostgreSQL and this process (~60
+ *   statements, 3 queue jobs, 5 events, an ffmpeg run and four sharp encodes). 100 jobs/s on two
+ *   cores needs 20 ms.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -212,7 +223,7 @@ try {
 
 	console.log(`raw pg-boss send + work (${RAW_JOBS} jobs, empty handler, one process): ${rawRate.toFixed(0)} jobs/s`);
 	console.log(`pipeline: ${pipelineRate.toFixed(1)} jobs/s end to end (target >= 100/s); over-allocation: ${maxHeld > CAPACITY || overLimit > 0 ? 'YES' : 'none'}`);
-	console.log(`ratio (pipeline ÷ raw pg-boss): ${(pipelineRate / rawRate).toFixed(3)}  (each job is 3 queue jobs + ingest, so ~0.25 is the ceiling)`);
+	console.log(`ratio (pipeline ÷ raw pg-boss): ${(pipelineRate / rawRate).toFixed(3)}  (each job is 2 stage jobs (submit, poll+download) plus ingest, so ~0.33 is the ceiling)`);
 } finally {
 	for (const w of workers) w.kill('SIGKILL');
 	await close();
