@@ -21,6 +21,34 @@ export interface PickableAsset {
 	status: 'uploading' | 'processing' | 'ready' | 'failed';
 }
 
+/** An asset as the API answers it (GET /api/v1/assets/{id}), as far as a picker needs. */
+export interface AssetAnswer {
+	id: string;
+	media_type: 'image' | 'video';
+	status: PickableAsset['status'];
+	original_filename: string | null;
+	duration_sec: number | null;
+	created_at: string;
+	thumbnails: Record<string, string>;
+	poster: string | null;
+}
+
+/** The picker's view of an asset: its poster, else its smallest thumbnail. */
+export function pickableAsset(a: AssetAnswer): PickableAsset {
+	const sizes = Object.keys(a.thumbnails)
+		.map(Number)
+		.sort((x, y) => x - y);
+	return {
+		id: a.id,
+		media_type: a.media_type,
+		name: a.original_filename ?? `Untitled ${a.media_type}`,
+		thumbnail: a.poster ?? (sizes.length ? a.thumbnails[String(sizes[0])] : null),
+		created_at: a.created_at,
+		duration_sec: a.duration_sec,
+		status: a.status
+	};
+}
+
 /** The form's values: the job's own fields as text, the params by field name. */
 export interface JobFormValues {
 	operation_type: string;

@@ -1,17 +1,8 @@
-import type { PickableAsset } from '$lib/jobs/form-data';
+import { pickableAsset, type AssetAnswer, type PickableAsset } from '$lib/jobs/form-data';
+import { errorMessage } from './asset-feed.svelte';
 
 /** What GET /api/v1/assets/{id} and POST /api/v1/assets/{id}/frame answer, as far as the form needs. */
-interface AssetAnswer {
-	id: string;
-	media_type: 'image' | 'video';
-	status: PickableAsset['status'];
-	error_message: string | null;
-	original_filename: string | null;
-	duration_sec: number | null;
-	created_at: string;
-	thumbnails: Record<string, string>;
-	poster: string | null;
-}
+type FrameAnswer = AssetAnswer & { error_message: string | null };
 
 const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 400;
@@ -37,8 +28,8 @@ export class VideoFrame {
 				body: JSON.stringify(atSec === null ? {} : { at_sec: atSec })
 			});
 			if (!res.ok) throw new Error(await errorMessage(res));
-			const ready = await this.untilReady((await res.json()) as AssetAnswer);
-			const frame = pickable(ready);
+			const ready = await this.untilReady((await res.json()) as FrameAnswer);
+			const frame = pickableAsset(ready);
 			this.taken = [frame, ...this.taken.filter((a) => a.id !== frame.id)];
 			return frame;
 		} catch (err) {
@@ -49,7 +40,7 @@ export class VideoFrame {
 		}
 	}
 
-	private async untilReady(asset: AssetAnswer): Promise<AssetAnswer> {
+	private async untilReady(asset: FrameAnswer): Promise<FrameAnswer> {
 		const deadline = Date.now() + READY_TIMEOUT_MS;
 		let current = asset;
 		while (current.status !== 'ready') {
@@ -58,30 +49,8 @@ export class VideoFrame {
 			await new Promise((r) => setTimeout(r, READY_POLL_MS));
 			const res = await fetch(`/api/v1/assets/${asset.id}`, { headers: { accept: 'application/json' } });
 			if (!res.ok) throw new Error(await errorMessage(res));
-			current = (await res.json()) as AssetAnswer;
+			current = (await res.json()) as FrameAnswer;
 		}
 		return current;
-	}
-}
-
-function pickable(a: AssetAnswer): PickableAsset {
-	const sizes = Object.keys(a.thumbnails).map(Number).sort((x, y) => x - y);
-	return {
-		id: a.id,
-		media_type: a.media_type,
-		name: a.original_filename ?? `Untitled ${a.media_type}`,
-		thumbnail: a.poster ?? (sizes.length ? a.thumbnails[String(sizes[0])] : null),
-		created_at: a.created_at,
-		duration_sec: a.duration_sec,
-		status: a.status
-	};
-}
-
-async function errorMessage(res: Response): Promise<string> {
-	try {
-		const body = (await res.json()) as { error?: { message?: string } };
-		return body.error?.message ?? `The server answered ${res.status}.`;
-	} catch {
-		return `The server answered ${res.status}.`;
 	}
 }

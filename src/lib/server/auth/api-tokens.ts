@@ -6,25 +6,16 @@ import { dayUsageOf, utcDay, type DayUsage } from '../users/quotas';
 import { NotFoundError } from '../errors';
 import { API_TOKEN_PREFIX, generateToken, hashToken } from './tokens';
 import { columnReader, preparedArrays } from '../db/prepared';
+import { readUserAndUsage } from './user-usage-row';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
 
 const tokenColumns = columnReader(apiTokens);
-const userColumns = columnReader(users);
-const usageColumns = columnReader(dailyUsage);
-const usageUserId = usageColumns.indexOf('userId');
 
 /** A row of the lookup's select list (token, user, then the day's usage or nulls), in array mode. */
 function apiTokenRow(row: unknown[]): { apiToken: ApiToken; user: User; usage: DailyUsage | null } {
-	const userAt = tokenColumns.width;
-	const usageAt = userAt + userColumns.width;
-	return {
-		apiToken: tokenColumns.read(row, 0),
-		user: userColumns.read(row, userAt),
-		// No usage row today: the left join's columns are all null (user_id never is in a real row).
-		usage: row[usageAt + usageUserId] === null ? null : usageColumns.read(row, usageAt)
-	};
+	return { apiToken: tokenColumns.read(row, 0), ...readUserAndUsage(row, tokenColumns.width) };
 }
 
 export async function createApiToken(

@@ -9,6 +9,7 @@ import { dayUsageOf, utcDay, type DayUsage } from '../users/quotas';
 import { NotFoundError } from '../errors';
 import { generateToken, hashToken } from './tokens';
 import { columnReader, preparedArrays } from '../db/prepared';
+import { readUserAndUsage } from './user-usage-row';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** last_seen_at is a hint for the sessions list; writing it more often than this buys nothing. */
@@ -30,20 +31,10 @@ export interface SessionValidation {
 }
 
 const sessionColumns = columnReader(sessions);
-const userColumns = columnReader(users);
-const usageColumns = columnReader(dailyUsage);
-const usageUserId = usageColumns.indexOf('userId');
 
 /** A row of the lookup's select list (session, user, then the day's usage or nulls), in array mode. */
 function sessionRow(row: unknown[]): { session: Session; user: User; usage: DailyUsage | null } {
-	const userAt = sessionColumns.width;
-	const usageAt = userAt + userColumns.width;
-	return {
-		session: sessionColumns.read(row, 0),
-		user: userColumns.read(row, userAt),
-		// No usage row today: the left join's columns are all null (user_id never is in a real row).
-		usage: row[usageAt + usageUserId] === null ? null : usageColumns.read(row, usageAt)
-	};
+	return { session: sessionColumns.read(row, 0), ...readUserAndUsage(row, sessionColumns.width) };
 }
 
 export async function createSession(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
-import type { JobFormValues, PickableAsset, ProviderOption } from '$lib/jobs/form-data';
+import { pickableAsset, type JobFormValues, type PickableAsset, type ProviderOption } from '$lib/jobs/form-data';
 import { isOperation } from '$lib/jobs/labels';
 import { fieldsFromSchema, PARAM_PREFIX, paramsFromValues, valuesFromForm, valuesFromParams, type JsonSchema } from '$lib/jobs/params';
 import { OperationType } from '$lib/schemas/jobs';
@@ -31,17 +31,7 @@ function providerOptions(): ProviderOption[] {
 }
 
 function pickable({ asset, variants }: AssetWithVariants): PickableAsset {
-	const json = assetJson(asset, variants);
-	const sizes = Object.keys(json.thumbnails).map(Number).sort((a, b) => a - b);
-	return {
-		id: asset.id,
-		media_type: asset.mediaType,
-		name: asset.originalFilename ?? `Untitled ${asset.mediaType}`,
-		thumbnail: json.poster ?? (sizes.length ? json.thumbnails[String(sizes[0])] : null),
-		created_at: json.created_at,
-		duration_sec: asset.durationSec,
-		status: asset.status
-	};
+	return pickableAsset(assetJson(asset, variants));
 }
 
 /** A datetime-local value ("2026-11-23T20:30", read as UTC like every date the app shows) → ISO. */
