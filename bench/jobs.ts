@@ -45,7 +45,7 @@ const { TEST_CREDENTIALS_KEY } = await import('../tests/support/accounts');
 const { waitForLog } = await import('../tests/support/logs');
 const { startPixverseStandin } = await import('../tests/support/pixverse-standin');
 const { startWorkerProcess } = await import('../tests/support/worker-process');
-const { registerBenchUser, startBenchDatabase } = await import('./support');
+const { cpuSeconds, databaseCpuSeconds, registerBenchUser, startBenchDatabase } = await import('./support');
 const { eq, sql } = await import('drizzle-orm');
 const { encryptCredentials } = await import('../src/lib/server/accounts/crypto');
 const { loadConfig } = await import('../src/lib/server/config');
@@ -121,6 +121,14 @@ try {
 		}
 	})();
 
+	// CPU used from here until every result is ingested, per process group (see "CPU per job" below).
+	const cpuOf = () => ({
+		workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid).self, 0),
+		ffmpeg: workers.reduce((sum, w) => sum + cpuSeconds(w.pid).children, 0),
+		database: databaseCpuSeconds(database),
+		bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6
+	});
+	const cpuBefore = cpuOf();
 	const started = Date.now();
 	let next = 0;
 	await Promise.all(
@@ -182,7 +190,19 @@ try {
 		if (Date.now() - started > 900_000) break;
 		await sleep(100);
 	}
-	console.log(`every result asset ready (thumbnails, poster) ${seconds(Date.now() - started)} s after the first job was created; handler time per stage:`);
+	const readyMs = Date.now() - started;
+	const cpuAfter = cpuOf();
+	console.log(`every result asset ready (thumbnails, poster) ${seconds(readyMs)} s after the first job was created`);
+	// What a job costs the machine, all stages and its result's ingest included: 100 jobs/s on
+	// two cores leaves 20 ms of CPU per job for everything.
+	const perJob = (key: keyof typeof cpuBefore) => ((cpuAfter[key] - cpuBefore[key]) / JOBS) * 1000;
+	const cpuTotal = (Object.keys(cpuBefore) as (keyof typeof cpuBefore)[]).reduce((sum, key) => sum + perJob(key), 0);
+	console.log(
+		`CPU per job (first create to last result ingested): ${cpuTotal.toFixed(0)} ms = workers ${perJob('workers').toFixed(0)} + their ffmpeg runs ${perJob('ffmpeg').toFixed(0)}` +
+			` + PostgreSQL ${perJob('database').toFixed(0)} + this process (creating jobs, sampling) ${perJob('bench').toFixed(0)}; ` +
+			`${os.availableParallelism()} cores × ${seconds(readyMs)} s = ${((os.availableParallelism() * readyMs) / JOBS).toFixed(0)} ms of machine per job`
+	);
+	console.log('handler time per stage:');
 	// Where the time goes: each stage's handler time (queue:done duration_ms) in the workers' logs.
 	const stageMs = new Map<string, number[]>();
 	for (const w of workers) {

@@ -137,6 +137,36 @@ export function stopChild(child: ChildProcess): Promise<void> {
 	});
 }
 
+/**
+ * CPU seconds (user + system) a process has used, and what its exited, waited-for children used
+ * (a worker's ffmpeg runs), from /proc (Linux).
+ */
+export function cpuSeconds(pid: number): { self: number; children: number } {
+	// Fields after the parenthesised command: state is [0], utime [11], stime [12], cutime [13], cstime [14].
+	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').map(Number);
+	const tick = 100; // USER_HZ: 100 on every Linux this runs on
+	return { self: (fields[11] + fields[12]) / tick, children: (fields[13] + fields[14]) / tick };
+}
+
+/**
+ * CPU seconds of the benchmark database: the postmaster (which collects exited backends) and its
+ * live children (backends, WAL writer, checkpointer...).
+ */
+export function databaseCpuSeconds(database: BenchDatabase): number {
+	const postmaster = Number(fs.readFileSync(path.join(database.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+	let total = cpuSeconds(postmaster).self + cpuSeconds(postmaster).children;
+	for (const entry of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+			if (Number(stat.split(') ')[1].split(' ')[1]) === postmaster) total += cpuSeconds(Number(entry)).self;
+		} catch {
+			// exited meanwhile: its time is in the postmaster's children now
+		}
+	}
+	return total;
+}
+
 export function median(xs: number[]): number {
 	const s = [...xs].sort((a, b) => a - b);
 	const mid = s.length >> 1;

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { TEST_CREDENTIALS_KEY } from './accounts';
 
 export interface WorkerProcess {
+	pid: number;
 	/** stdout: the worker's JSON log. */
 	output(): string;
 	/** stderr, kept apart so it cannot pass for log lines. */
@@ -32,6 +33,7 @@ export function startWorkerProcess(env: Record<string, string>, cwd = process.cw
 	child.stderr.on('data', (d) => (stderr += d));
 	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 	return {
+		pid: child.pid ?? 0,
 		output: () => stdout,
 		errors: () => stderr,
 		exited,
