@@ -13,11 +13,14 @@
  *
  * The calls share the connection pool a worker process really has: DB_POOL_MAX from config.ts,
  * max(4, 2 × cores), 4 on a 2-core machine (BENCH_POOL overrides; BENCH_POOLS="4,10,20" runs the
- * target once per size). With 4 connections the 500 calls mostly wait their turn for a connection
- * (postgres.js pipelines them, so they queue on the server side of the socket), so the p95 of a
- * call is about 95 % of the time the whole burst takes, i.e. ≈ 475 × per-statement cost ÷ the
- * statements the server runs at once. The baseline printed first in the same run makes that
- * visible: the same 500-call burst of a bare `select 1` on the same pool (pool queueing alone),
+ * target once per size). When each call ran its own statement, the 500 mostly waited their turn
+ * for a connection (postgres.js pipelines them, so they queue on the server side of the socket),
+ * and the p95 of a call was about 95 % of the time the whole burst took, i.e. ≈ 475 ×
+ * per-statement cost ÷ the statements the server runs at once. reserveAccount now coalesces
+ * concurrent calls of one shape (src/lib/server/accounts/coalescer.ts): the first call runs alone,
+ * the calls made meanwhile wait for it and then share one statement (at most 256 jobs each), so
+ * the burst is three statements. The baseline printed first in the same run gives the scale: the
+ * same 500-call burst of a bare `select 1` on the same pool (500 statements: pool queueing alone),
  * and one reserveAccount with nobody else around (the statement's own cost).
  *
  * Measured (2-core machine, other engineers' tests running; load average 0.8-1.4 for the last
@@ -37,16 +40,37 @@
  *   burst slower (p95 87 ms): pipelined, all 500 looks run while the slots are still free, so
  *   nearly every call then reserves too. Sequentially the reservation's null answer costs
  *   ~0.4 ms against 0.16 ms for `select 1` (generic plan: 1035 generic, 5 custom).
- *   So the target sits at the edge on this machine: the 500 calls queue for 4 connections, and
- *   a burst of the cheapest possible statement already takes 18-23 ms here. More connections do
- *   not help on 2 cores: p95 94 ms with 10, 140 ms with 20 (more statements at once find the
- *   5 rows locked, fall back to the waiting UPDATE and queue on row locks, and the backends
- *   compete for the 2 cores).
+ *   So the target sat at the edge on this machine: the 500 calls queued for 4 connections, and
+ *   a burst of the cheapest possible statement already takes 18-23 ms here. More connections did
+ *   not help on 2 cores: p95 94 ms with 10, 140 ms with 20 (more statements at once found the
+ *   5 rows locked, fell back to the waiting UPDATE and queued on row locks, and the backends
+ *   competed for the 2 cores).
+ *   coalesced (group commit): one statement reserves for a whole batch of calls (it locks the
+ *     eligible accounts in id order, assigns slots as one-by-one calls would, then locks and
+ *     marks only the jobs that got one), so 500 calls are 3 statements of ~2-4 ms each
+ *     (1 + 256 + 243 jobs). Same session, `npm run bench:accounts` twice or more on each side:
+ *     before (load average 0.5-1.2): p95 86.2, 74.2, 72.9 ms (p50 40-53 ms, max 89-128 ms,
+ *       burst 67-87 ms); select-1 burst p95 15-30 ms; every slot held: p95 69-104 ms.
+ *     after (load 0.9-2.6): p95 10.6, 10.6, 9.6, 9.7 ms, and 11.7 ms in a `BENCH_POOLS=4,10,20`
+ *       run (13.2 ms with 10 connections, 14.6 ms with 20); p50 5.4-7.3 ms, max 10-15 ms, burst
+ *       8.1-9.4 ms; select-1 burst p95 17-20 ms; every slot held: p95 3.9-5.4 ms. Always exactly
+ *       10 granted per round, never more than 10 held.
+ *     The first version locked every job row of a batch (256 row locks to hand out 10 slots,
+ *     ~2 of the statement's ~5 ms in EXPLAIN ANALYZE); it measured p95 44.5 and 55.2 ms, but on
+ *     a busy machine (load 2.7-6.6, select-1 burst p95 83-92 ms), so the two are not comparable.
+ *     A lone call costs a little more than the single-job statement did (the batch statement
+ *     locks every eligible account and has more steps): median 1.03 against 0.85 ms with a slot
+ *     free, 0.36-0.47 against 0.30-0.34 ms with none (old and new alternated in one process, 300
+ *     calls each). Kept: one statement for any number of calls, one copy of the rules.
+ *     Tried and not kept: starting the first call's statement a microtask later, so that a burst
+ *     made in one tick forms full batches (2 statements instead of 3): p95 9.9 ms against 10.6,
+ *     within the noise, for a rule a reader would have to think about.
  *
  * Secondary context (not the target): the old scenario. 500 jobs each call reserveAccount until
  * they get a slot (after a null they back off from 20 ms doubling to 1 s, jittered, as a re-queued
  * job would, only shorter), hold it BENCH_HOLD_MS (5 ms) and release it. Its latencies include
- * the calls made while every slot is held, and its wall time is dominated by the backoff.
+ * the calls made while every slot is held, and its wall time is dominated by the backoff
+ * (1.9-2.0 s before coalescing, every call p95 115-134 ms; 1.8-1.9 s after, p95 76-90 ms).
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';

@@ -239,6 +239,218 @@ describe('reservation', () => {
 	});
 });
 
+describe('concurrent reservations share statements (coalesced batches)', () => {
+	const reserveJob = (job: { id: string; ownerId: string; providerId: string }, c: typeof cost | null = cost, db = t.db) =>
+		reserveAccount(db, config, { id: job.id, ownerId: job.ownerId, providerId: job.providerId }, c);
+
+	/** Every job of the provider holding a slot, with the account it holds it on. */
+	async function holders(providerId: string) {
+		return t.db
+			.select({ id: jobs.id, accountId: jobs.accountId, creditsCharged: jobs.creditsCharged })
+			.from(jobs)
+			.where(sql`${jobs.providerId} = ${providerId} and ${jobs.holdsSlot}`);
+	}
+
+	it('200 at once on 5 accounts × 2 slots: exactly 10 granted, two per account, each recorded on its job', async () => {
+		const providerId = newProvider();
+		const accounts = await Promise.all(Array.from({ length: 5 }, () => makeAccount(t.db, { providerId, maxConcurrentJobs: 2 })));
+		const jobRows = await Promise.all(Array.from({ length: 200 }, () => makeJob(t.db, user.id, { providerId })));
+		const results = await Promise.all(jobRows.map((job) => reserveJob(job)));
+
+		const granted = jobRows.flatMap((job, i) => (results[i] ? [{ jobId: job.id, accountId: results[i].account.id }] : []));
+		expect(granted).toHaveLength(10);
+		const rows = await t.db.select().from(providerAccounts).where(eq(providerAccounts.providerId, providerId));
+		expect(rows.map((r) => r.currentJobs)).toEqual([2, 2, 2, 2, 2]);
+		for (const row of rows) expect(row.credits).toEqual({ default: 80 });
+		// The job rows say exactly what the callers were told, and nobody else holds anything.
+		const held = await holders(providerId);
+		expect(new Map(held.map((h) => [h.id, h.accountId]))).toEqual(new Map(granted.map((g) => [g.jobId, g.accountId])));
+		for (const h of held) expect(h.creditsCharged).toEqual({ type: 'default', amount: 10 });
+		expect(new Set(granted.map((g) => g.accountId))).toEqual(new Set(accounts.map((a) => a.id)));
+	});
+
+	it('assigns a burst as the same calls one after another would: own accounts, then priority, round-robin within', async () => {
+		// Two identical providers: one served call by call, one by a burst of the same calls.
+		const setUp = async () => {
+			const providerId = newProvider();
+			const accounts = [
+				await makeAccount(t.db, { providerId, ownerId: user.id, priority: 0, maxConcurrentJobs: 2 }),
+				await makeAccount(t.db, { providerId, priority: 5, maxConcurrentJobs: 3, lastUsedAt: new Date('2026-01-02T00:00:00Z') }),
+				await makeAccount(t.db, { providerId, priority: 5, maxConcurrentJobs: 1, lastUsedAt: null, credits: { default: 50 } }),
+				await makeAccount(t.db, { providerId, priority: 5, maxConcurrentJobs: 2, lastUsedAt: null, credits: { default: 500 } }),
+				await makeAccount(t.db, { providerId, priority: 1, maxConcurrentJobs: 2 }),
+				await makeAccount(t.db, { providerId, ownerId: other.id, priority: 99, maxConcurrentJobs: 5 })
+			];
+			const jobRows = [];
+			for (let i = 0; i < 14; i++) jobRows.push(await makeJob(t.db, user.id, { providerId }));
+			const picked = (results: (Awaited<ReturnType<typeof reserveJob>> | null)[]) =>
+				results.map((r) => (r ? accounts.findIndex((a) => a.id === r.account.id) : null));
+			return { jobRows, picked };
+		};
+		const sequential = await setUp();
+		const oneByOne = [];
+		for (const job of sequential.jobRows) oneByOne.push(await reserveJob(job));
+		const burst = await setUp();
+		const atOnce = await Promise.all(burst.jobRows.map((job) => reserveJob(job)));
+
+		// Own account twice, then the priority-5 group round-robin (never used first, richer first,
+		// then the one idle longest) until each is full, then priority 1; never the other user's.
+		const expected = [0, 0, 3, 2, 1, 3, 1, 1, 4, 4, null, null, null, null];
+		expect(sequential.picked(oneByOne)).toEqual(expected);
+		expect(burst.picked(atOnce)).toEqual(expected);
+	});
+
+	it("owners' bursts at the same time: a private account serves only its owner, shared slots are never over-booked", async () => {
+		const providerId = newProvider();
+		const mine = await makeAccount(t.db, { providerId, ownerId: user.id, maxConcurrentJobs: 2 });
+		const shared = await makeAccount(t.db, { providerId, maxConcurrentJobs: 3 });
+		const jobRows = [];
+		for (let i = 0; i < 40; i++) jobRows.push(await makeJob(t.db, i % 2 ? other.id : user.id, { providerId }));
+		const results = await Promise.all(jobRows.map((job) => reserveJob(job)));
+
+		const got = jobRows.map((job, i) => ({ owner: job.ownerId, account: results[i]?.account.id }));
+		expect(got.filter((g) => g.account)).toHaveLength(5);
+		expect(got.filter((g) => g.account === mine.id).map((g) => g.owner)).toEqual([user.id, user.id]);
+		expect(got.filter((g) => g.account === shared.id)).toHaveLength(3);
+		expect((await accountRow(mine.id)).currentJobs).toBe(2);
+		expect((await accountRow(shared.id)).currentJobs).toBe(3);
+		expect(await holders(providerId)).toHaveLength(5);
+	});
+
+	it('a job that already holds a slot fails only its own call; the same job twice in a burst is reserved once', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 10 });
+		const holding = await makeJob(t.db, user.id, { providerId });
+		expect(await reserveJob(holding)).not.toBeNull();
+		const jobRows = await Promise.all(Array.from({ length: 6 }, () => makeJob(t.db, user.id, { providerId })));
+		const twice = jobRows[4];
+		// The first call runs alone; the others, the holder among them, share the next statement.
+		const calls = [jobRows[0], jobRows[1], holding, jobRows[2], jobRows[3], twice, twice, jobRows[5]];
+		const settled = await Promise.allSettled(calls.map((job) => reserveJob(job)));
+
+		expect(settled[2].status).toBe('rejected');
+		expect(settled[2].status === 'rejected' && settled[2].reason).toBeInstanceOf(JobAlreadyHoldsSlotError);
+		// Of the two calls for one job, one reserved it and the other found it holding the slot.
+		expect(settled.slice(5, 7).map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+		const others = [0, 1, 3, 4, 7].map((i) => settled[i]);
+		for (const s of others) expect(s.status === 'fulfilled' && s.value?.account.id).toBe(account.id);
+		expect((await accountRow(account.id)).currentJobs).toBe(7);
+		expect(await holders(providerId)).toHaveLength(7);
+	});
+
+	it('credits running out inside a burst: the account serves what its credits pay for and is marked exhausted', async () => {
+		const providerId = newProvider();
+		const poor = await makeAccount(t.db, { providerId, priority: 9, maxConcurrentJobs: 10, credits: { default: 30 } });
+		const fallback = await makeAccount(t.db, { providerId, priority: 0, maxConcurrentJobs: 4, credits: { default: 1000 } });
+		const jobRows = await Promise.all(Array.from({ length: 12 }, () => makeJob(t.db, user.id, { providerId })));
+		const results = await Promise.all(jobRows.map((job) => reserveJob(job)));
+
+		// The first three calls (in call order) take the preferred account's last credits.
+		expect(results.map((r) => (r ? (r.account.id === poor.id ? 'poor' : 'fallback') : null))).toEqual([
+			'poor', 'poor', 'poor', 'fallback', 'fallback', 'fallback', 'fallback', null, null, null, null, null
+		]);
+		expect(await accountRow(poor.id)).toMatchObject({ credits: { default: 0 }, status: 'exhausted', currentJobs: 3 });
+		expect(await accountRow(fallback.id)).toMatchObject({ credits: { default: 960 }, status: 'active', currentJobs: 4 });
+	});
+
+	it('two connection pools (two processes) bursting at once never over-book, and fill every slot', async () => {
+		const providerId = newProvider();
+		await Promise.all(Array.from({ length: 5 }, () => makeAccount(t.db, { providerId, maxConcurrentJobs: 2 })));
+		const jobRows = await Promise.all(Array.from({ length: 300 }, () => makeJob(t.db, user.id, { providerId })));
+		const processes = [connect(t.url, { max: 4 }), connect(t.url, { max: 4 })];
+		try {
+			for (let round = 0; round < 3; round++) {
+				const results = await Promise.all(jobRows.map((job, i) => reserveJob(job, cost, processes[i % 2].db)));
+				const granted = jobRows.filter((_, i) => results[i]);
+				expect(granted).toHaveLength(10);
+				const rows = await t.db.select().from(providerAccounts).where(eq(providerAccounts.providerId, providerId));
+				expect(rows.map((r) => r.currentJobs)).toEqual([2, 2, 2, 2, 2]);
+				expect((await holders(providerId)).map((h) => h.id).sort()).toEqual(granted.map((j) => j.id).sort());
+				for (const job of granted) {
+					await releaseSlot(t.db, job.id);
+					await refundCredits(t.db, job.id);
+				}
+			}
+		} finally {
+			await Promise.all(processes.map((p) => p.close()));
+		}
+	});
+
+	/**
+	 * Runs `start` while another transaction holds every account of the provider locked, and lets
+	 * go after a moment: the reservations it started all wait for those rows, then run one after
+	 * the other, each having taken its snapshot before the others committed.
+	 */
+	async function whileAccountsLocked<T>(providerId: string, start: () => Promise<T>): Promise<T> {
+		let locked!: () => void;
+		let unblock!: () => void;
+		const isLocked = new Promise<void>((r) => (locked = r));
+		const blocker = t.db.transaction(async (tx) => {
+			await tx.execute(sql`select id from ${providerAccounts} where ${providerAccounts.providerId} = ${providerId} for update`);
+			locked();
+			await new Promise<void>((r) => (unblock = r));
+		});
+		await isLocked;
+		const started = start();
+		await sleep(100);
+		unblock();
+		await blocker;
+		return started;
+	}
+
+	it('a statement that waited for another process assigns from the rows as that one left them', async () => {
+		const providerId = newProvider();
+		const accounts = [await makeAccount(t.db, { providerId }), await makeAccount(t.db, { providerId })];
+		const jobRows = [await makeJob(t.db, user.id, { providerId }), await makeJob(t.db, user.id, { providerId })];
+		const processes = [connect(t.url, { max: 1 }), connect(t.url, { max: 1 })];
+		try {
+			// Both would pick the same (preferred) account from what they saw before waiting; the
+			// second must find it full and take the other one, not answer null.
+			const results = await whileAccountsLocked(providerId, () =>
+				Promise.all(jobRows.map((job, i) => reserveJob(job, cost, processes[i].db)))
+			);
+			expect(results.map((r) => r?.account.id).sort()).toEqual(accounts.map((a) => a.id).sort());
+		} finally {
+			await Promise.all(processes.map((p) => p.close()));
+		}
+	});
+
+	it('the same job reserved by two processes at once gets one slot; the later call is told it holds one', async () => {
+		const providerId = newProvider();
+		const account = await makeAccount(t.db, { providerId, maxConcurrentJobs: 5 });
+		const job = await makeJob(t.db, user.id, { providerId });
+		const processes = [connect(t.url, { max: 1 }), connect(t.url, { max: 1 })];
+		try {
+			const settled = await whileAccountsLocked(providerId, () =>
+				Promise.allSettled(processes.map((p) => reserveJob(job, cost, p.db)))
+			);
+			expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+			const rejected = settled.find((s) => s.status === 'rejected');
+			expect(rejected?.reason).toBeInstanceOf(JobAlreadyHoldsSlotError);
+			expect(await accountRow(account.id)).toMatchObject({ currentJobs: 1, credits: { default: 90 } });
+		} finally {
+			await Promise.all(processes.map((p) => p.close()));
+		}
+	});
+
+	it('an undecryptable account met inside a burst is disabled, and each of its callers moves on to the next account', async () => {
+		const providerId = newProvider();
+		const broken = await makeAccount(t.db, {
+			providerId,
+			priority: 9,
+			maxConcurrentJobs: 3,
+			credentialsEncrypted: encryptCredentials(randomBytes(32), { api_key: 'other key' })
+		});
+		const good = await makeAccount(t.db, { providerId, priority: 0, maxConcurrentJobs: 5, credits: { default: 1000 } });
+		const jobRows = await Promise.all(Array.from({ length: 5 }, () => makeJob(t.db, user.id, { providerId })));
+		const results = await Promise.all(jobRows.map((job) => reserveJob(job)));
+
+		expect(results.map((r) => r?.account.id)).toEqual(jobRows.map(() => good.id));
+		expect(await accountRow(broken.id)).toMatchObject({ status: 'disabled', currentJobs: 0, credits: { default: 100 } });
+		expect(await accountRow(good.id)).toMatchObject({ currentJobs: 5, credits: { default: 950 } });
+	});
+});
+
 describe('release and refund', () => {
 	it('releases a slot once, however often and however concurrently it is called', async () => {
 		const providerId = newProvider();

@@ -15,7 +15,7 @@
  * account whose balance nobody entered): such an account is eligible whatever the estimate, and
  * nothing is charged to it.
  */
-import { and, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../db/client';
 import { preparedSql } from '../db/prepared';
@@ -23,6 +23,7 @@ import { jobs, providerAccounts, type ProviderAccount } from '../db/schema';
 import { logger } from '../logger';
 import { listProviders } from '../providers/registry';
 import type { AccountContext, ProviderError } from '../providers/types';
+import { Coalescer } from './coalescer';
 import { CredentialsDecryptError, credentialsKey, decryptCredentials, encryptCredentials } from './crypto';
 
 export interface CreditCost {
@@ -48,21 +49,22 @@ export class JobAlreadyHoldsSlotError extends Error {
 }
 
 /**
- * Picks the best eligible account for the job and takes one of its slots, in one SQL statement:
- * select the account, lock its row, take the slot and the credits, and record both on the job.
- * A statement locks exactly one account row and then the job's row, so two reservations can
- * never wait for each other in a cycle, and one round trip keeps the lock held for microseconds.
- * - First, the best account no one else holds locked (FOR UPDATE SKIP LOCKED), so concurrent
- *   workers spread over the accounts instead of queueing on the best one. The same statement
- *   counts the eligible accounts in its snapshot: none at all answers null at once.
- * - If there were eligible accounts but all were locked for a moment, the best one is taken with
- *   an UPDATE that waits for its lock and re-checks the slot and credits on the row it finally
- *   gets; if someone else took the last slot first, the next attempt looks again.
- * Null means no account can take the job now (the caller re-queues it with a wait_reason).
+ * Picks the best eligible account for the job and takes one of its slots: the slot and the credits
+ * are taken and recorded on the job (jobs.account_id, holds_slot, credits_charged) by one SQL
+ * statement, reserveBatchStatement. Null means no account can take the job now (the caller
+ * re-queues it with a wait_reason).
+ *
+ * Concurrent calls of one shape (same db handle, provider, owner, cost and excluded accounts) are
+ * coalesced (coalescer.ts): a call made while a reservation of its shape is in flight waits for it
+ * to finish, and then one statement reserves for every call that waited, at most
+ * MAX_RESERVE_BATCH at a time. A lone call runs at once, as a batch of one. So 500 calls at once on
+ * a worker's 4 connections are three statements, not 500 queueing for the connections
+ * (npm run bench:accounts). Each caller still gets its own answer, from a statement that started
+ * after its call, so null still means "nothing free now".
  *
  * The statement commits without waiting for its WAL flush (synchronous_commit off for it alone):
  * that wait was most of a reservation's latency. A crash can then lose only a reservation nothing
- * has used yet, and it loses it whole (slot, credits and the job's hold are one transaction): WAL
+ * has used yet, and it loses it whole (slots, credits and the jobs' holds are one transaction): WAL
  * is written in order, so the first durable commit after it (the pipeline's submission row, before
  * anything is sent to the provider) makes the reservation durable too.
  */
@@ -74,29 +76,18 @@ export async function reserveAccount(
 	options: { excludeAccountIds?: string[] } = {}
 ): Promise<ReservedAccount | null> {
 	const key = credentialsKey(config);
-	const exclude = [...(options.excludeAccountIds ?? [])];
-	let skipLocked = true;
+	// Postgres answers uuids in lower case; the batch finds each caller's answer by its id. Not a
+	// uuid: no such job (and it must not make the whole batch's statement fail).
+	const jobId = job.id.toLowerCase();
+	if (!UUID.test(jobId)) throw new JobAlreadyHoldsSlotError(job.id);
+	// Replaced, never changed in place: a batch this call started may still serve others with it.
+	let exclude = [...(options.excludeAccountIds ?? [])];
 	for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-		const [row] = await reserveStatement(db, cost !== null, skipLocked).execute({
-			jobId: job.id,
-			ownerId: job.ownerId,
-			providerId: job.providerId,
-			creditType: cost?.creditType ?? null,
-			amount: cost?.amount ?? null,
-			// A uuid[] literal: one statement whatever the number of excluded accounts. Ids come from
-			// our own rows (uuids), so they need no quoting.
-			exclude: `{${exclude.join(',')}}`
-		});
-		if (row.job_holds_slot !== false) throw new JobAlreadyHoldsSlotError(job.id);
-		if (row.id === null) {
-			if (skipLocked && row.eligible > 0) {
-				skipLocked = false;
-				continue;
-			}
-			if (row.candidates === 0) return null;
-			continue; // lost the race for that account's last slot: look again
-		}
-		const account = accountFromRow(row);
+		const shape: ReserveShape = { providerId: job.providerId, ownerId: job.ownerId, cost, exclude };
+		const answer = await reservations(db).submit(shapeKey(shape), jobId, (jobIds) => reserveBatch(db, shape, jobIds));
+		if (answer === 'job_holds_slot') throw new JobAlreadyHoldsSlotError(job.id);
+		if (answer === null) return null;
+		const account = accountFromRow(answer);
 		try {
 			const credentials = decryptCredentials(key, account.credentialsEncrypted);
 			logger.debug({ job_id: job.id, account_id: account.id }, 'account:reserved');
@@ -108,46 +99,126 @@ export async function reserveAccount(
 			await refundCredits(db, job.id);
 			await releaseSlot(db, job.id);
 			await disableUndecryptable(db, account.id);
-			exclude.push(account.id);
+			exclude = [...exclude, account.id];
 		}
 	}
-	// Lost the race for the last slot every time: as good as full.
+	// Every account tried had undecryptable credentials: as good as none free.
 	return null;
 }
 
-/** Attempts per reservation before answering "no account now"; each lost one means a slot was taken. */
+/** Attempts per reservation before answering "no account now"; each failed one disabled an account. */
 const MAX_RESERVE_ATTEMPTS = 20;
 
-type ReserveRow = Record<string, unknown> & {
-	id: string | null;
-	candidates: number;
-	eligible: number;
-	job_holds_slot: boolean | null;
-};
+/**
+ * Jobs one reservation statement serves at most. Its time grows with its jobs (~10 µs each here:
+ * ~2-3 ms for 256), and it holds the provider's eligible accounts locked meanwhile, so the cap
+ * bounds both; any cap in the hundreds keeps a burst of 500 at three statements (the first call
+ * alone, then two batches).
+ */
+const MAX_RESERVE_BATCH = 256;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface ReserveShape {
+	providerId: string;
+	ownerId: string;
+	cost: CreditCost | null;
+	exclude: string[];
+}
+
+function shapeKey(shape: ReserveShape): string {
+	return JSON.stringify([shape.providerId, shape.ownerId, shape.cost?.creditType ?? null, shape.cost?.amount ?? null, [...shape.exclude].sort()]);
+}
+
+/** A job's answer from a batch: the reserved account's row, null (none free now), or the job already holds a slot. */
+type BatchAnswer = ReserveRow | null | 'job_holds_slot';
+
+type ReserveRow = Record<string, unknown> & { job_id: string | null; job_free: boolean | null };
+
+/** One coalescer per connection pool: a batch's statement runs on the pool its callers use. */
+const coalescers = new WeakMap<Db, Coalescer<string, BatchAnswer>>();
+
+function reservations(db: Db): Coalescer<string, BatchAnswer> {
+	let coalescer = coalescers.get(db);
+	if (!coalescer) {
+		// A job twice in one batch would be assigned twice: its second call waits for the next batch
+		// (and then finds the slot held, as it would have one after the other).
+		coalescer = new Coalescer<string, BatchAnswer>({ maxBatch: MAX_RESERVE_BATCH, identity: (jobId) => jobId });
+		coalescers.set(db, coalescer);
+	}
+	return coalescer;
+}
+
+async function reserveBatch(db: Db, shape: ReserveShape, jobIds: string[]): Promise<BatchAnswer[]> {
+	const rows = await reserveBatchStatement(db, shape.cost !== null).execute({
+		// uuid[] literals: one prepared statement whatever the number of jobs or excluded accounts.
+		// Job ids were checked above; excluded ids come from our own rows. Neither needs quoting.
+		jobIds: `{${jobIds.join(',')}}`,
+		ownerId: shape.ownerId,
+		providerId: shape.providerId,
+		creditType: shape.cost?.creditType ?? null,
+		amount: shape.cost?.amount ?? null,
+		exclude: `{${shape.exclude.join(',')}}`
+	});
+	// Only jobs that got an account or cannot take one have a row; the others got nothing.
+	const answers = new Map<string, BatchAnswer>();
+	for (const row of rows) {
+		if (row.job_id !== null) answers.set(row.job_id, row.job_free ? row : 'job_holds_slot');
+	}
+	return jobIds.map((id) => answers.get(id) ?? null);
+}
 
 /**
- * The reservation statement, prepared once per shape (with or without a credit cost, SKIP LOCKED
- * or waiting) and per connection pool. Built by drizzle and sent unprepared on every call, it took
- * ~0.35 ms of client CPU to build and ~1 ms of server time to parse and plan (500 selections at
- * once: 0.74 s on 4 connections, npm run bench:accounts). The inputs come in once, as the one-row
- * `p`: drizzle numbers each use of a value as its own parameter, which made 39 of them and a Bind
- * message too large for postgres.js to send two reservations in one write.
- * `eligible` is repeated in `taken` on purpose: an UPDATE re-checks its WHERE on the row version it
- * finally locks, so a slot or credits taken meanwhile are seen.
+ * The reservation statement for a batch of jobs of one shape, prepared once per connection pool
+ * (and per kind: with or without a credit cost). The inputs come in once, as the one-row `p`
+ * (drizzle numbers each use of a value as its own parameter).
+ *
+ * Rules, the same for every job of the batch: an eligible account belongs to the provider, is
+ * shared or the job owner's own, is active (or its cooldown has ended), has a free slot, enough
+ * credits of the cost's type (or untracked ones: null credits, nothing charged) and is not
+ * excluded. Preference: the owner's own accounts first, then priority, then the one idle longest,
+ * then the one with the most credits left, then id.
+ *
+ * Assignment: the same as the batch's calls made one after another, in the order they were made.
+ * Each call takes the preferred account and sets its last_used_at, which sends it behind the other
+ * accounts of its preference group (same ownership and priority). So the calls go round-robin
+ * over the group in its initial order, each account serving until its slots or credits run out,
+ * and only then on to the next group: picks are numbered by (ownership, priority, round k, then
+ * the initial order), the k-th pick of an account existing while it has k slots and k × cost
+ * credits, and the n-th free job gets the n-th pick. One difference: the accounts a batch used
+ * share one last_used_at (now()), so the next statement orders them by credits and id where
+ * one-by-one calls would continue the rotation.
+ *
+ * Locking, so that no number of statements in any number of processes over-books or deadlocks:
+ * `locked` locks the eligible accounts in id order, waiting for any that another transaction holds;
+ * a row changed meanwhile is re-read and re-checked, so the assignment is computed from the
+ * accounts' latest versions, which nobody else can change before this statement commits. `queue`
+ * reads the batch's jobs unlocked, to number the free ones; only the jobs that got a pick are
+ * locked, in id order and after every account lock (`claimed`, gated on `locked`), and re-checked:
+ * a job that took a slot meanwhile answers "already holds a slot" and its pick goes unused. Every
+ * reservation locks accounts and then jobs, each in id order, so two never wait for each other in a
+ * cycle (the single-job statement this replaced also locked its account before its job). `taken`
+ * re-checks the room for all of an account's new jobs on the row it updates: it cannot fail while
+ * the row is locked, and if it did those jobs would get null, never an over-booked slot.
  */
-function reserveStatement(db: Db, withCost: boolean, skipLocked: boolean) {
-	return preparedSql<ReserveRow>(db, `reserve_account:${withCost ? 'cost' : 'free'}:${skipLocked ? 'skip' : 'wait'}`, () => {
+function reserveBatchStatement(db: Db, withCost: boolean) {
+	return preparedSql<ReserveRow>(db, `reserve_accounts:${withCost ? 'cost' : 'free'}`, () => {
 		const credits = sql.raw(`coalesce((a.credits ->> p.credit_type)::numeric, 0)`);
-		// Active, or in a cooldown that has already ended (nobody needs to wake it up); a free slot;
-		// enough credits of the job's type, or untracked ones.
-		const eligible = sql`a.provider_id = p.provider_id
+		const usable = sql`a.provider_id = p.provider_id
 			and (a.owner_id is null or a.owner_id = p.owner_id)
 			and (a.status = 'active' or (a.status = 'cooldown' and a.cooldown_until <= now()))
-			and a.current_jobs < a.max_concurrent_jobs
-			${withCost ? sql`and (a.credits is null or ${credits} >= p.amount)` : sql``}
 			and a.id <> all(p.exclude)`;
+		// Room for `n` more jobs: a free slot and enough credits of the job's type (or untracked ones) for each.
+		const room = (n: SQL) =>
+			sql`a.current_jobs + ${n} <= a.max_concurrent_jobs ${withCost ? sql`and (a.credits is null or ${credits} >= ${n} * p.amount)` : sql``}`;
+		// How many of this batch's jobs the account can take: its free slots, the jobs its credits
+		// pay for (unbounded when untracked or free), and never more than the batch has.
+		const capacity = withCost
+			? sql`least(a.max_concurrent_jobs - a.current_jobs, cardinality(p.job_ids),
+				case when a.credits is null or p.amount <= 0 then cardinality(p.job_ids) else floor(${credits} / p.amount) end)::int`
+			: sql`least(a.max_concurrent_jobs - a.current_jobs, cardinality(p.job_ids))`;
 		// Untracked (null) credits stay null: jsonb_set(null, ...) is null, and nothing is charged.
-		const newCredits = withCost ? sql`jsonb_set(a.credits, array[p.credit_type], to_jsonb(${credits} - p.amount))` : sql`a.credits`;
+		const newCredits = withCost ? sql`jsonb_set(a.credits, array[p.credit_type], to_jsonb(${credits} - c.n * p.amount))` : sql`a.credits`;
 		// Exhausted only when every credit type is used up: an account with video credits left but
 		// no image credits still serves video jobs (selection checks the job's own type).
 		const exhausted = withCost
@@ -155,44 +226,65 @@ function reserveStatement(db: Db, withCost: boolean, skipLocked: boolean) {
 				and not exists (select 1 from jsonb_each_text(${newCredits}) e where e.value::numeric > 0))`
 			: sql`false`;
 		const charge = withCost ? sql`jsonb_build_object('type', p.credit_type, 'amount', p.amount)` : sql`null::jsonb`;
-		// The user's own accounts first (false sorts before true), then priority, then the one idle
-		// longest, then the one with the most credits left.
-		const preference = sql`a.owner_id is null, a.priority desc, a.last_used_at asc nulls first, ${withCost ? sql`${credits} desc,` : sql``} a.id asc`;
 		return sql`
 			with p as (
-				select ${sql.placeholder('jobId')}::uuid as job_id, ${sql.placeholder('ownerId')}::uuid as owner_id,
+				select ${sql.placeholder('jobIds')}::uuid[] as job_ids, ${sql.placeholder('ownerId')}::uuid as owner_id,
 					${sql.placeholder('providerId')}::text as provider_id, ${sql.placeholder('creditType')}::text as credit_type,
 					${sql.placeholder('amount')}::numeric as amount, ${sql.placeholder('exclude')}::uuid[] as exclude
-			), candidate as (
-				select a.id from provider_accounts a, p
-				where ${eligible} and exists (select 1 from jobs j where j.id = p.job_id and not j.holds_slot)
-				order by ${preference}
-				limit 1
-				${skipLocked ? sql`for update of a skip locked` : sql``}
+			), locked as (
+				select a.id, a.owner_id, a.priority, a.last_used_at, ${withCost ? credits : sql`0`} as credits_left, ${capacity} as capacity
+				from provider_accounts a, p
+				where ${usable} and ${room(sql`1`)}
+				order by a.id
+				for update of a
+			), queue as (
+				select t.id as job_id, row_number() over (order by t.ord) as n
+				from unnest((select job_ids from p)) with ordinality as t(id, ord)
+				where exists (select 1 from jobs j where j.id = t.id and not j.holds_slot)
+			), picks as (
+				select l.id as account_id,
+					row_number() over (order by l.owner_id is null, l.priority desc, k, l.last_used_at asc nulls first, l.credits_left desc, l.id) as n
+				from locked l, generate_series(1, l.capacity) as k
+			), assigned as (
+				select q.job_id, k.account_id from queue q join picks k on k.n = q.n
+			), claimed as (
+				select j.id as job_id, s.account_id from jobs j join assigned s on s.job_id = j.id
+				where not j.holds_slot and (select count(*) from locked) >= 0
+				order by j.id
+				for update of j
+			), counts as (
+				select account_id, count(*)::int as n from claimed group by account_id
 			), taken as (
 				update provider_accounts a set
-					current_jobs = a.current_jobs + 1,
+					current_jobs = a.current_jobs + c.n,
 					credits = ${newCredits},
 					status = case when ${exhausted} then 'exhausted'::provider_account_status else 'active'::provider_account_status end,
 					cooldown_until = null,
 					last_used_at = now(),
 					updated_at = now()
-				from candidate c, p
-				where a.id = c.id and ${eligible}
+				from counts c, p
+				where a.id = c.account_id and ${usable} and ${room(sql`c.n`)}
 				returning a.*
 			), held as (
 				update jobs j set account_id = t.id, holds_slot = true, updated_at = now(),
 					credits_charged = case when t.credits is null then null else ${charge} end
-				from taken t, p
-				where j.id = p.job_id
+				from claimed c join taken t on t.id = c.account_id, p
+				where j.id = c.job_id
 				returning j.id
 			)
-			select t.*,
-				(select count(*) from candidate)::int as candidates,
-				${skipLocked ? sql`(select count(*) from provider_accounts a, p where ${eligible})::int` : sql`0`} as eligible,
-				(select j.holds_slot from jobs j, p where j.id = p.job_id) as job_holds_slot,
-				set_config('synchronous_commit', 'off', true) as async_commit
-			from (select 1) as one left join taken t on true`;
+			select r.*, cfg.async_commit
+			from (select set_config('synchronous_commit', 'off', true) as async_commit) as cfg
+			left join (
+				-- A job missing or holding a slot (in the snapshot, or once its row was locked) is not
+				-- free; a free one has a row only if it got an account.
+				select u.id as job_id, q.job_id is not null and (s.job_id is null or c.job_id is not null) as job_free, t.*
+				from unnest((select job_ids from p)) as u(id)
+				left join queue q on q.job_id = u.id
+				left join assigned s on s.job_id = u.id
+				left join claimed c on c.job_id = u.id
+				left join taken t on t.id = c.account_id
+				where t.id is not null or q.job_id is null or (s.job_id is not null and c.job_id is null)
+			) as r on true`;
 	});
 }
 
