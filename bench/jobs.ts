@@ -29,9 +29,17 @@
  *   thumbnails) took about two thirds of the CPU. One ffmpeg run instead of two per video, at a
  *   lower priority; the poll that sees a result downloads it (a queue hop less per job); Unix
  *   socket instead of loopback TCP to the embedded database.
- * - Left: roughly 75 ms of CPU per job across the workers, PostgreSQL and this process (~60
- *   statements, 3 queue jobs, 5 events, an ffmpeg run and four sharp encodes). 100 jobs/s on two
- *   cores needs 20 ms.
+ * - Left, measured 2026-12-04 afternoon with the CPU line this bench now prints (quiet machine,
+ *   after the pool's coalesced reservations): 13.0 jobs/s; 264 ms of CPU per job from the first
+ *   create to the last result ingested = workers 151 + their ffmpeg runs 41 + PostgreSQL 60 + this
+ *   process 12, against 272 ms of machine per job (2 cores × 136 s): the machine is saturated, so
+ *   jobs/s is CPU per job. 100 jobs/s on two cores leaves 20 ms per job for everything: 13× less.
+ *   In the workers the cost is spread thin (a CPU profile shows no hot function: socket writes to
+ *   PostgreSQL and the stand-in, GC, query building, file writes, and ~7 ms per ffmpeg spawn,
+ *   which a 60 MB Node process pays too here). What would reach the target is a set-based
+ *   pipeline: each stage taking a batch of jobs and moving all of them with a handful of
+ *   statements (the pool's batch reservation is that, for one step), with results ingested in
+ *   batches; not a change to make piecemeal in one stage.
  */
 import fs from 'node:fs';
 import os from 'node:os';
