@@ -32,6 +32,11 @@
  * costs what the bare statement does, within the noise (0.0-0.3 ms). JSON endpoints count the
  * body's bytes with Buffer.byteLength where SvelteKit's json() encoded a 50 kB copy to count
  * it; assetJson no longer spreads its URL fields.
+ * Result, 2026-12-04, quiet machine (load 0.8-1.4), five runs: bare with thumbnails ÷ server's
+ * logged time 0.57-0.61 on page 1 and 0.57-0.60 on page 1000 (the assets alone 0.39-0.42; the
+ * session lookup and page statement back to back 0.64-0.70); page 1000 ÷ page 1 (HTTP) 1.01-1.02
+ * once the pages take turns going first (1.06-1.09 when page 1 always went first). The same build
+ * with BENCH_GAP_MS=0 (the old order): 0.49 on both pages.
  * Tried 2026-12-04 and not kept: remembering the signed-in user in the web process (no lookup
  * round trip at all). The request's page statement then met the idle backend instead and paid
  * the same wake-up: server time fell only 0.6 ms (3.6 -> 3.0 ms), for a cache whose revocation
@@ -166,7 +171,10 @@ try {
 		const ping: number[] = [];
 		for (const name of Object.keys(pages)) times[name] = { server: [], bare: [], bareThumbs: [], bareRequest: [], service: [] };
 		for (let i = 0; i < REPEATS; i++) {
-			for (const [name, p] of Object.entries(pages)) {
+			// The pages take turns going first: the first request of a repetition measured ~0.3 ms
+			// slower whichever page it was (page 1000 ÷ page 1 was 1.06-1.09 in this order, 0.99 in the other).
+			const order = i % 2 === 0 ? Object.entries(pages) : Object.entries(pages).reverse();
+			for (const [name, p] of order) {
 				times[name].server.push(await timed(() => get(p.path, true, name)));
 				times[name].bare.push(await timed(() => bare(p.cursor)));
 				times[name].bareThumbs.push(await timed(() => bareWithThumbs(p.cursor)));
