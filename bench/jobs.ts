@@ -130,12 +130,16 @@ try {
 	})();
 
 	// CPU used from here until every result is ingested, per process group (see "CPU per job" below).
-	const cpuOf = () => ({
-		workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid).self, 0),
-		ffmpeg: workers.reduce((sum, w) => sum + cpuSeconds(w.pid).children, 0),
-		database: databaseCpuSeconds(database),
-		bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6
-	});
+	const cpuOf = () => {
+		const worker = workers.map((w) => cpuSeconds(w.pid));
+		const own = process.cpuUsage();
+		return {
+			workers: worker.reduce((sum, c) => sum + c.self, 0),
+			ffmpeg: worker.reduce((sum, c) => sum + c.children, 0),
+			database: databaseCpuSeconds(database),
+			bench: (own.user + own.system) / 1e6
+		};
+	};
 	const cpuBefore = cpuOf();
 	const started = Date.now();
 	let next = 0;

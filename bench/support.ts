@@ -137,15 +137,20 @@ export function stopChild(child: ChildProcess): Promise<void> {
 	});
 }
 
+/** The fields of /proc/<pid>/stat after the parenthesised command: state is [0], ppid [1], utime [11], stime [12], cutime [13], cstime [14]. */
+function procStat(pid: number | string): number[] {
+	return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').map(Number);
+}
+
+const USER_HZ = 100; // clock ticks per second in /proc: 100 on every Linux this runs on
+
 /**
  * CPU seconds (user + system) a process has used, and what its exited, waited-for children used
  * (a worker's ffmpeg runs), from /proc (Linux).
  */
 export function cpuSeconds(pid: number): { self: number; children: number } {
-	// Fields after the parenthesised command: state is [0], utime [11], stime [12], cutime [13], cstime [14].
-	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').map(Number);
-	const tick = 100; // USER_HZ: 100 on every Linux this runs on
-	return { self: (fields[11] + fields[12]) / tick, children: (fields[13] + fields[14]) / tick };
+	const fields = procStat(pid);
+	return { self: (fields[11] + fields[12]) / USER_HZ, children: (fields[13] + fields[14]) / USER_HZ };
 }
 
 /**
@@ -154,12 +159,13 @@ export function cpuSeconds(pid: number): { self: number; children: number } {
  */
 export function databaseCpuSeconds(database: BenchDatabase): number {
 	const postmaster = Number(fs.readFileSync(path.join(database.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-	let total = cpuSeconds(postmaster).self + cpuSeconds(postmaster).children;
+	const own = cpuSeconds(postmaster);
+	let total = own.self + own.children;
 	for (const entry of fs.readdirSync('/proc')) {
 		if (!/^\d+$/.test(entry)) continue;
 		try {
-			const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-			if (Number(stat.split(') ')[1].split(' ')[1]) === postmaster) total += cpuSeconds(Number(entry)).self;
+			const fields = procStat(entry);
+			if (fields[1] === postmaster) total += (fields[11] + fields[12]) / USER_HZ;
 		} catch {
 			// exited meanwhile: its time is in the postmaster's children now
 		}
