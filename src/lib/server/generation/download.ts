@@ -212,7 +212,7 @@ async function findExistingResult(tx: DbOrTx, ownerId: string, providerId: strin
 }
 
 /** Lineage from the inputs still live; an edge that would close a cycle (identical bytes) is left out. */
-async function recordLineage(tx: DbOrTx, job: Job, provider: Provider, childAssetId: string): Promise<void> {
+export async function recordLineage(tx: DbOrTx, job: Job, provider: Provider, childAssetId: string): Promise<void> {
 	const inputs = provider.inputAssets(job.operationType, job.params).filter((i) => i.assetId !== childAssetId);
 	if (inputs.length === 0) return;
 	const live = await tx
@@ -228,13 +228,13 @@ async function recordLineage(tx: DbOrTx, job: Job, provider: Provider, childAsse
 	}
 }
 
-function resultFilename(job: Job, extension: string): string {
+export function resultFilename(job: Job, extension: string): string {
 	const base = (job.name ?? job.operationType).replace(/[^\p{L}\p{N}._ -]+/gu, '').trim().slice(0, 80) || job.operationType;
 	return `${base}-${job.id.slice(0, 8)}.${extension}`;
 }
 
 /** A committed original no row refers to (the transaction did not complete the job) goes again. */
-async function removeIfUnreferenced(db: Db, storage: Storage, storageKey: string): Promise<void> {
+export async function removeIfUnreferenced(db: Db, storage: Storage, storageKey: string): Promise<void> {
 	await db.transaction(async (tx) => {
 		await lockStorageKey(tx, storageKey);
 		const [used] = await tx

@@ -84,3 +84,27 @@ export async function wakeKeyed(boss: PgBoss, name: JobName, singletonKey: strin
 	const { updated } = await boss.update(name, undefined, { singletonKey, startAfter: new Date(), ...connectionOf(tx) });
 	return updated > 0;
 }
+
+/**
+ * Sends many jobs of one queue in ONE statement (pg-boss insert). A job whose singletonKey already
+ * has one waiting is skipped, as send() skips it. With `tx`, inside the caller's transaction.
+ */
+export async function enqueueMany<N extends JobName>(
+	boss: PgBoss,
+	name: N,
+	items: { payload: JobPayload<N>; singletonKey?: string; startAfter?: Date; priority?: number }[],
+	{ tx }: { tx?: DbOrTx } = {}
+): Promise<void> {
+	if (items.length === 0) return;
+	const schema = jobDefinitions[name].payload;
+	await boss.insert(
+		name,
+		items.map((item) => ({
+			data: schema.parse(item.payload) as object,
+			...(item.singletonKey ? { singletonKey: item.singletonKey } : {}),
+			...(item.startAfter ? { startAfter: item.startAfter } : {}),
+			...(item.priority === undefined ? {} : { priority: item.priority })
+		})),
+		connectionOf(tx)
+	);
+}

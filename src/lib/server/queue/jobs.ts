@@ -97,7 +97,7 @@ export const jobDefinitions = {
 	'generation.submit': {
 		payload: generationJob,
 		retryLimit: 8,
-		work: { batchSize: 8, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
 		queue: { heartbeatSeconds: 10, notify: true }
 	},
 	// One poller per submission: sent with singletonKey = submission id into a stately queue, so a
@@ -105,7 +105,7 @@ export const jobDefinitions = {
 	'generation.poll': {
 		payload: submissionJob,
 		retryLimit: 8,
-		work: { batchSize: 8, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: cores * 4 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	// Downloads stream bytes to disk and hash them: fewer at once than the waiting stages.

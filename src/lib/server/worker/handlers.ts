@@ -10,7 +10,7 @@ import type { JobName, JobPayload } from '../queue/jobs';
 import type { Storage } from '../storage/local';
 import { purgeExpiredTrash } from '../assets/service';
 import { purgeExpiredSessions } from '../auth/sessions';
-import { cancelSubmission, downloadResult, pollSubmission, submitJob, sweepGeneration } from '../generation/handlers';
+import { cancelSubmission, downloadResult, pollSubmission, pollSubmissions, submitJob, submitJobs, sweepGeneration } from '../generation/handlers';
 import { ingestAsset } from '../ingest/service';
 import { rolloverDailyUsage } from '../users/quotas';
 import { sweepExpiredTusUploads } from '../uploads/tus';
@@ -30,6 +30,21 @@ export interface HandlerContext {
 
 export type Handler<N extends JobName> = (payload: JobPayload<N>, ctx: HandlerContext) => Promise<Record<string, unknown> | void>;
 
+export type Outcome = Record<string, unknown>;
+
+/** One fetched message of a batch: its queue id, payload and attempt. */
+export interface QueueMessage<N extends JobName> {
+	id: string;
+	payload: JobPayload<N>;
+	attempt: HandlerContext['attempt'];
+}
+
+/**
+ * A handler for a whole fetched batch, answering each message's outcome by its queue id (an Error
+ * fails that message alone). ctx.attempt is meaningless here: each message carries its own.
+ */
+export type BatchHandler<N extends JobName> = (messages: QueueMessage<N>[], ctx: HandlerContext) => Promise<Map<string, Outcome | Error>>;
+
 export const handlers: { [N in JobName]: Handler<N> } = {
 	'sessions.purge': async (_payload, { db }) => ({ purged: await purgeExpiredSessions(db) }),
 	'usage.rollover': async (_payload, { db, config }) => rolloverDailyUsage(db, config.USAGE_RETENTION_DAYS),
@@ -45,4 +60,14 @@ export const handlers: { [N in JobName]: Handler<N> } = {
 	'generation.sweep': async (_payload, ctx) => sweepGeneration(ctx),
 	'webhooks.dispatch': async (_payload, ctx) => ({ ...(await dispatchWebhookEvents(ctx)) }),
 	'webhooks.deliver': async (payload, ctx) => deliverWebhook(ctx, payload)
+};
+
+/**
+ * Queues handled a batch at a time, in place of their entry above (which stays: it handles one
+ * message, and the batch handlers use it for everything off their fast path). The generation
+ * stages move a batch of jobs with a few statements for all of them (generation/batch-*.ts).
+ */
+export const batchHandlers: { [N in JobName]?: BatchHandler<N> } = {
+	'generation.submit': (messages, ctx) => submitJobs(ctx, messages),
+	'generation.poll': (messages, ctx) => pollSubmissions(ctx, messages)
 };

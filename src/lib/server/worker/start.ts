@@ -4,9 +4,9 @@ import type { Db } from '../db/client';
 import type { Logger } from '../logger';
 import type { Storage } from '../storage/local';
 import { createBoss, ensureQueues, logQueueErrors } from '../queue/boss';
-import { jobDefinitions, jobNames, type JobName } from '../queue/jobs';
+import { jobDefinitions, jobNames, type JobName, type JobPayload } from '../queue/jobs';
 import { startWebhookWake } from '../webhooks/wake';
-import { handlers, type Handler, type HandlerContext } from './handlers';
+import { batchHandlers, handlers, type BatchHandler, type Handler, type HandlerContext, type Outcome } from './handlers';
 
 export interface RunningWorker {
 	stop(): Promise<void>;
@@ -24,6 +24,38 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 	const ctx: Omit<HandlerContext, 'log' | 'attempt'> = { db, config, storage, boss };
 	for (const name of jobNames) {
 		const def = jobDefinitions[name];
+		const batch = batchHandlers[name] as BatchHandler<JobName> | undefined;
+		if (batch) {
+			// The whole fetched batch in one call, each message settled on its own (perJobResults):
+			// a message whose outcome is an Error fails (and is retried) alone.
+			await boss.work(name, { ...def.work, perJobResults: true }, async (jobs) => {
+				const started = Date.now();
+				const batchLog = log.child({ queue: name });
+				const messages = jobs.map((job) => ({
+					id: job.id,
+					payload: def.payload.parse(job.data) as JobPayload<JobName>,
+					attempt: { retryCount: job.retryCount, final: job.retryCount >= def.retryLimit }
+				}));
+				let outcomes: Map<string, Outcome | Error>;
+				try {
+					outcomes = await batch(messages, { ...ctx, log: batchLog, attempt: { retryCount: 0, final: false } });
+				} catch (err) {
+					batchLog.error({ err, batch_size: jobs.length, duration_ms: Date.now() - started }, 'queue:failed');
+					throw err;
+				}
+				const duration = Date.now() - started;
+				return jobs.map((job) => {
+					const outcome = outcomes.get(job.id) ?? new Error('the batch handler gave this message no outcome');
+					if (outcome instanceof Error) {
+						batchLog.error({ queue_job_id: job.id, err: outcome, duration_ms: duration }, 'queue:failed');
+						return { id: job.id, status: 'failed' as const, output: { message: outcome.message } };
+					}
+					batchLog.info({ queue_job_id: job.id, duration_ms: duration, batch_size: jobs.length, ...outcome }, 'queue:done');
+					return { id: job.id, status: 'completed' as const, output: outcome };
+				});
+			});
+			continue;
+		}
 		const handler = handlers[name] as Handler<JobName>;
 		await boss.work(name, def.work, async (jobs) => {
 			for (const job of jobs) {

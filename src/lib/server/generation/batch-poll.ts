@@ -1,0 +1,228 @@
+/**
+ * generation.poll for a whole fetched batch: one read for every submission and its job, one for
+ * their accounts, the status checks side by side, then a few statements per outcome for the whole
+ * batch (the next polls of running tasks; the results, slots and success counts of finished ones),
+ * and the finished results downloaded and completed together (batch-complete.ts). Everything off
+ * that path (a deadline passed, a failure, a result already known, a missing account) goes through
+ * pollSubmission (poll.ts), one message at a time, which stays the reference for the rules.
+ *
+ * Crash safety is poll.ts's: a result url and the slot's release commit together before anything
+ * is downloaded, and a re-delivered message finds the url and hands the result to
+ * generation.download.
+ */
+import { inArray, sql } from 'drizzle-orm';
+import { credentialsKey, decryptCredentials } from '../accounts/crypto';
+import { recordSuccesses } from '../accounts/pool';
+import { jobs, providerAccounts, providerSubmissions, type Job, type ProviderSubmission } from '../db/schema';
+import { releaseManyAndWake } from '../jobs/slots';
+import { findProvider } from '../providers/registry';
+import { ProviderError, type AccountContext, type Provider, type TaskStatus } from '../providers/types';
+import { enqueueMany } from '../queue/boss';
+import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
+import { completeResults, type FinishedTask } from './batch-complete';
+import { asProviderError, handleAttemptFailure } from './failures';
+import { reportProgress } from './job-state';
+import { pollSubmission } from './poll';
+
+type Message = QueueMessage<'generation.poll'>;
+type Results = Map<string, Outcome | Error>;
+
+export interface Watched {
+	message: Message;
+	submission: ProviderSubmission & { providerTaskId: string; accountId: string };
+	job: Job;
+	provider: Provider;
+	account: { context: AccountContext; label: string };
+}
+
+export async function pollSubmissions(ctx: HandlerContext, messages: Message[]): Promise<Results> {
+	const results: Results = new Map();
+	const ids = [...new Set(messages.map((m) => m.payload.submission_id))];
+	const rows = await ctx.db
+		.select({ submission: providerSubmissions, job: jobs })
+		.from(providerSubmissions)
+		.innerJoin(jobs, sql`${jobs.id} = ${providerSubmissions.jobId}`)
+		.where(inArray(providerSubmissions.id, ids));
+	const accounts = await loadAccounts(ctx, rows.map((r) => r.submission.accountId));
+
+	const fast: Watched[] = [];
+	const single: Message[] = [];
+	const later: Message[] = [];
+	const taken = new Set<string>();
+	for (const message of messages) {
+		const id = message.payload.submission_id;
+		const row = rows.find((r) => r.submission.id === id);
+		const watched = row && !taken.has(id) ? fastCandidate(message, row.submission, row.job, accounts) : null;
+		if (watched) {
+			taken.add(id);
+			fast.push(watched);
+		} else if (taken.has(id)) later.push(message);
+		else single.push(message);
+	}
+	await Promise.all([pollFast(ctx, fast, results), ...single.map((m) => pollOne(ctx, m, results))]);
+	for (const m of later) await pollOne(ctx, m, results);
+	return results;
+}
+
+/** The batchable case: a running task with no result yet, its job processing, before its deadline. */
+function fastCandidate(message: Message, submission: ProviderSubmission, job: Job, accounts: Map<string, Watched['account']>): Watched | null {
+	if (submission.status !== 'submitted' || !submission.providerTaskId || submission.resultUrl || !submission.accountId) return null;
+	if (job.status !== 'processing') return null;
+	if (submission.deadlineAt && submission.deadlineAt.getTime() < Date.now()) return null;
+	const provider = findProvider(submission.providerId);
+	const account = accounts.get(submission.accountId);
+	if (!provider || !account) return null;
+	return { message, submission: submission as Watched['submission'], job, provider, account };
+}
+
+async function loadAccounts(ctx: HandlerContext, ids: (string | null)[]): Promise<Map<string, Watched['account']>> {
+	const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
+	if (wanted.length === 0) return new Map();
+	const rows = await ctx.db
+		.select({ id: providerAccounts.id, label: providerAccounts.label, blob: providerAccounts.credentialsEncrypted })
+		.from(providerAccounts)
+		.where(inArray(providerAccounts.id, wanted));
+	const key = credentialsKey(ctx.config);
+	const accounts = new Map<string, Watched['account']>();
+	for (const row of rows) {
+		// Undecryptable credentials: pollSubmission reports it for that message alone.
+		try {
+			accounts.set(row.id, { context: { id: row.id, credentials: decryptCredentials(key, row.blob) }, label: row.label });
+		} catch {
+			continue;
+		}
+	}
+	return accounts;
+}
+
+async function pollOne(ctx: HandlerContext, message: Message, results: Results): Promise<void> {
+	const log = ctx.log.child({ queue_job_id: message.id });
+	try {
+		results.set(message.id, await pollSubmission({ ...ctx, log, attempt: message.attempt }, message.payload.submission_id));
+	} catch (err) {
+		results.set(message.id, err instanceof Error ? err : new Error(String(err)));
+	}
+}
+
+async function pollFast(ctx: HandlerContext, watched: Watched[], results: Results): Promise<void> {
+	if (watched.length === 0) return;
+	const { db, boss } = ctx;
+	const checked = await Promise.all(
+		watched.map(async (w) => {
+			try {
+				return { w, status: await w.provider.checkStatus(w.account.context, w.submission.providerTaskId) };
+			} catch (err) {
+				return { w, error: asProviderError(w.provider, err) };
+			}
+		})
+	);
+
+	const again: { w: Watched; delayMs: number; status?: TaskStatus }[] = [];
+	const finished: FinishedTask[] = [];
+	const failed: Promise<void>[] = [];
+	for (const c of checked) {
+		const { w } = c;
+		const log = ctx.log.child({ job_id: w.job.id, submission_id: w.submission.id, account_id: w.submission.accountId, user_id: w.job.ownerId });
+		if (c.error) {
+			// A status check that failed says nothing about the task: ask again later (the deadline bounds it).
+			if (c.error.cls === 'transient') {
+				log.warn({ err_message: c.error.message }, 'provider:status-unavailable');
+				again.push({ w, delayMs: w.provider.pollIntervalMs * 2 });
+				results.set(w.message.id, { submission_id: w.submission.id, outcome: 'status-unavailable' });
+			} else failed.push(fail(ctx, w, c.error, results));
+			continue;
+		}
+		const status = c.status;
+		log.info({ state: status.state, progress: status.progress }, 'provider:status');
+		if (status.state === 'pending' || status.state === 'running') {
+			again.push({ w, delayMs: w.provider.pollIntervalMs, status });
+			results.set(w.message.id, { submission_id: w.submission.id, outcome: status.state });
+		} else if (status.state === 'succeeded' && status.resultUrls?.[0]) {
+			finished.push({ ...w, url: status.resultUrls[0], raw: status.raw });
+		} else {
+			const error =
+				status.state === 'succeeded'
+					? new ProviderError('transient', 'The provider reported success without a result.', { response: status.raw })
+					: status.state === 'failed'
+						? (status.error ?? new ProviderError('transient', 'The provider reported a failure.', { response: status.raw }))
+						: // Not by us (the job is still processing): e.g. the provider released a stuck task. Try again.
+							new ProviderError('transient', 'The provider cancelled the task.', { response: status.raw });
+			failed.push(fail(ctx, w, error, results));
+		}
+	}
+
+	if (again.length > 0) {
+		await db.transaction(async (tx) => {
+			for (const a of again) {
+				if (a.status?.progress !== undefined) await reportProgress(tx, a.w.job.id, a.status.progress);
+			}
+			await enqueueMany(
+				boss,
+				'generation.poll',
+				again.map((a) => ({
+					payload: { submission_id: a.w.submission.id },
+					singletonKey: a.w.submission.id,
+					startAfter: new Date(Date.now() + a.delayMs)
+				})),
+				{ tx }
+			);
+		});
+	}
+	await Promise.all([...failed, finish(ctx, finished, results)]);
+}
+
+function fail(ctx: HandlerContext, w: Watched, error: ProviderError, results: Results): Promise<void> {
+	return handleAttemptFailure(ctx, {
+		job: w.job,
+		provider: w.provider,
+		accountId: w.account.context.id,
+		accountLabel: w.account.label,
+		submission: w.submission,
+		stage: 'poll',
+		error,
+		inputAssetIds: w.provider.inputAssets(w.job.operationType, w.job.params).map((i) => i.assetId)
+	}).then(
+		(outcome) => void results.set(w.message.id, outcome),
+		(err: unknown) => void results.set(w.message.id, err instanceof Error ? err : new Error(String(err)))
+	);
+}
+
+/**
+ * Tasks the provider finished: their result urls, and their slots back (the provider's work is
+ * done: the next waiting jobs may start while these download), in one transaction; then the
+ * results are downloaded and completed together.
+ */
+async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Results): Promise<void> {
+	if (finished.length === 0) return;
+	const { db, boss } = ctx;
+	const values = finished.map((f) => ({ id: f.submission.id, url: f.url, response: f.raw ?? null }));
+	const now = Date.now();
+	await db.transaction(async (tx) => {
+		await tx.execute(sql`
+			update provider_submissions s set result_url = v.url, response = coalesce(v.response, s.response)
+			from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, url text, response jsonb)
+			where s.id = v.id and s.status = 'submitted' and s.result_url is null`);
+		await releaseManyAndWake(
+			tx,
+			boss,
+			finished.map((f) => f.job.id)
+		);
+		await recordSuccesses(
+			tx,
+			finished.map((f) => ({
+				accountId: f.submission.accountId,
+				generationSeconds: f.submission.submittedAt ? (now - f.submission.submittedAt.getTime()) / 1000 : 0
+			}))
+		);
+	});
+	for (const f of finished) {
+		ctx.log.info(
+			{ job_id: f.job.id, submission_id: f.submission.id, account_id: f.submission.accountId, user_id: f.job.ownerId, provider_task_id: f.submission.providerTaskId },
+			'provider:complete'
+		);
+	}
+	const outcomes = await completeResults(ctx, finished);
+	for (const f of finished) {
+		results.set(f.message.id, { submission_id: f.submission.id, outcome: 'succeeded', download: outcomes.get(f.submission.id) ?? 'queued' });
+	}
+}
