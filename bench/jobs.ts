@@ -53,7 +53,7 @@ const { TEST_CREDENTIALS_KEY } = await import('../tests/support/accounts');
 const { waitForLog } = await import('../tests/support/logs');
 const { startPixverseStandin } = await import('../tests/support/pixverse-standin');
 const { startWorkerProcess } = await import('../tests/support/worker-process');
-const { cpuSeconds, databaseCpuSeconds, registerBenchUser, startBenchDatabase } = await import('./support');
+const { processTreeCpuSeconds, databaseCpuSeconds, registerBenchUser, startBenchDatabase } = await import('./support');
 const { eq, sql } = await import('drizzle-orm');
 const { encryptCredentials } = await import('../src/lib/server/accounts/crypto');
 const { loadConfig } = await import('../src/lib/server/config');
@@ -68,7 +68,7 @@ const ACCOUNTS = 10;
 const SLOTS_PER_ACCOUNT = 10;
 const CAPACITY = ACCOUNTS * SLOTS_PER_ACCOUNT;
 const RAW_JOBS = 5000;
-const CREATE_CONCURRENCY = 8;
+const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 8);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -131,7 +131,7 @@ try {
 
 	// CPU used from here until every result is ingested, per process group (see "CPU per job" below).
 	const cpuOf = () => {
-		const worker = workers.map((w) => cpuSeconds(w.pid));
+		const worker = workers.map((w) => processTreeCpuSeconds(w.pid));
 		const own = process.cpuUsage();
 		return {
 			workers: worker.reduce((sum, c) => sum + c.self, 0),
@@ -181,6 +181,14 @@ try {
 		await sleep(20);
 	}
 	const elapsedMs = Date.now() - started;
+	const cpuAtEnd = cpuOf();
+	// BENCH_STATEMENTS=1: the statements the run executed, most frequent first (pg_stat_statements).
+	if (process.env.BENCH_STATEMENTS === '1') {
+		const top = await db.execute(sql`select calls, round(total_exec_time)::int as ms, round((total_plan_time + total_exec_time)::numeric / calls, 3) as per, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 110) as q from pg_stat_statements order by calls desc limit 40`);
+		for (const r of top) console.log(String(r.calls).padStart(7), String(r.ms).padStart(6), String(r.per).padStart(8), r.q);
+		const [t] = await db.execute<{ calls: number }>(sql`select sum(calls)::int as calls from pg_stat_statements`);
+		console.log(`statements in all: ${t.calls} (${(t.calls / JOBS).toFixed(1)} per job; calls, total ms, ms per call, statement)`);
+	}
 	sampling = false;
 	await sampler;
 
@@ -210,9 +218,18 @@ try {
 	const perJob = (key: keyof typeof cpuBefore) => ((cpuAfter[key] - cpuBefore[key]) / JOBS) * 1000;
 	const cpuTotal = (Object.keys(cpuBefore) as (keyof typeof cpuBefore)[]).reduce((sum, key) => sum + perJob(key), 0);
 	console.log(
-		`CPU per job (first create to last result ingested): ${cpuTotal.toFixed(0)} ms = workers ${perJob('workers').toFixed(0)} + their ffmpeg runs ${perJob('ffmpeg').toFixed(0)}` +
+		`CPU per job (first create to last result ingested): ${cpuTotal.toFixed(0)} ms = workers ${perJob('workers').toFixed(0)} + their media helpers and ffmpeg runs ${perJob('ffmpeg').toFixed(0)}` +
 			` + PostgreSQL ${perJob('database').toFixed(0)} + this process (creating jobs, sampling) ${perJob('bench').toFixed(0)}; ` +
 			`${os.availableParallelism()} cores × ${seconds(readyMs)} s = ${((os.availableParallelism() * readyMs) / JOBS).toFixed(0)} ms of machine per job`
+	);
+	// The same, over the pipeline's own window (first create to last job completed): the results'
+	// thumbnails run at a lower priority (media/helper-client.ts) and mostly after it.
+	const windowPerJob = (key: keyof typeof cpuBefore) => ((cpuAtEnd[key] - cpuBefore[key]) / JOBS) * 1000;
+	const windowTotal = (Object.keys(cpuBefore) as (keyof typeof cpuBefore)[]).reduce((sum, key) => sum + windowPerJob(key), 0);
+	console.log(
+		`CPU per job while the jobs ran (first create to last completed): ${windowTotal.toFixed(0)} ms = workers ${windowPerJob('workers').toFixed(0)} + media helpers and ffmpeg ${windowPerJob('ffmpeg').toFixed(0)}` +
+			` + PostgreSQL ${windowPerJob('database').toFixed(0)} + this process ${windowPerJob('bench').toFixed(0)}; ` +
+			`${os.availableParallelism()} cores × ${seconds(elapsedMs)} s = ${((os.availableParallelism() * elapsedMs) / JOBS).toFixed(0)} ms of machine per job`
 	);
 	console.log('handler time per stage:');
 	// Where the time goes: each stage's handler time (queue:done duration_ms) in the workers' logs.

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { sql } from 'drizzle-orm';
 import { connect } from '../src/lib/server/db/client';
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../src/lib/server/db/embedded';
 import { migrateDatabase } from '../src/lib/server/db/migrate';
@@ -37,9 +38,17 @@ export interface BenchDatabase {
 export async function startBenchDatabase(): Promise<BenchDatabase> {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixsim7-bench-'));
 	fs.chmodSync(dir, 0o755);
-	const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), persistent: false, databases: ['bench'] });
+	// BENCH_STATEMENTS=1: pg_stat_statements on, for a bench to print what ran (bench:jobs does).
+	const statements = process.env.BENCH_STATEMENTS === '1';
+	const settings = statements ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'] : [];
+	const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), persistent: false, databases: ['bench'], settings });
 	const url = pg.url('bench');
 	await migrateDatabase(url, path.resolve('drizzle'));
+	if (statements) {
+		const admin = connect(url, { max: 1 });
+		await admin.db.execute(sql`create extension if not exists pg_stat_statements`);
+		await admin.close();
+	}
 	return {
 		dir,
 		url,
@@ -151,6 +160,27 @@ const USER_HZ = 100; // clock ticks per second in /proc: 100 on every Linux this
 export function cpuSeconds(pid: number): { self: number; children: number } {
 	const fields = procStat(pid);
 	return { self: (fields[11] + fields[12]) / USER_HZ, children: (fields[13] + fields[14]) / USER_HZ };
+}
+
+/**
+ * CPU seconds of a process (self) and of everything it started (children): those that exited and
+ * were collected, and the live ones with everything they started in turn (the worker's media
+ * helper and the helper's ffmpeg runs).
+ */
+export function processTreeCpuSeconds(pid: number): { self: number; children: number } {
+	const own = cpuSeconds(pid);
+	let children = own.children;
+	for (const entry of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			if (procStat(entry)[1] !== pid) continue;
+			const child = processTreeCpuSeconds(Number(entry));
+			children += child.self + child.children;
+		} catch {
+			// exited meanwhile: its time is in its parent's children now
+		}
+	}
+	return { self: own.self, children };
 }
 
 /**

@@ -516,23 +516,3 @@ export async function ensureBuiltinAccounts(db: Db, config: Config): Promise<voi
 		}
 	});
 }
-
-/** recordSuccess for many generations in one statement: each account's count and average move by all of its own. */
-export async function recordSuccesses(db: DbOrTx, successes: { accountId: string; generationSeconds: number }[]): Promise<void> {
-	if (successes.length === 0) return;
-	const rows = JSON.stringify(successes.map((s) => ({ account_id: s.accountId, seconds: s.generationSeconds })));
-	await db.execute(sql`
-		with v as (
-			select account_id, count(*)::int as n, sum(seconds)::float8 as total
-			from jsonb_to_recordset(${rows}::jsonb) as x(account_id uuid, seconds float8)
-			group by account_id
-		), locked as (
-			-- In id order, as every reservation locks accounts: never a cycle.
-			select a.id from provider_accounts a where a.id in (select account_id from v) order by a.id for update
-		)
-		update provider_accounts a set
-			success_count = a.success_count + v.n,
-			avg_generation_sec = (coalesce(a.avg_generation_sec, 0) * a.success_count + v.total) / (a.success_count + v.n),
-			updated_at = now()
-		from locked l join v on v.account_id = l.id where a.id = l.id`);
-}

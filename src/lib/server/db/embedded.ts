@@ -38,6 +38,8 @@ export async function startEmbeddedPostgres(options: {
 	persistent: boolean;
 	databases?: string[];
 	onLog?: (line: string) => void;
+	/** More server settings, e.g. ['-c', 'shared_preload_libraries=pg_stat_statements'] for a benchmark's statement counts. */
+	settings?: string[];
 }): Promise<EmbeddedServer> {
 	const port = await freePort();
 	const pg = new EmbeddedPostgres({
@@ -48,7 +50,7 @@ export async function startEmbeddedPostgres(options: {
 		persistent: options.persistent,
 		// PostgreSQL refuses to run as root; this lets the package create and use a postgres user.
 		createPostgresUser: true,
-		postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+		postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', ...(options.settings ?? [])],
 		onLog: (line) => options.onLog?.(line),
 		onError: (err) => options.onLog?.(String(err))
 	});

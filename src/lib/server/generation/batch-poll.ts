@@ -12,7 +12,6 @@
  */
 import { inArray, sql } from 'drizzle-orm';
 import { credentialsKey, decryptCredentials } from '../accounts/crypto';
-import { recordSuccesses } from '../accounts/pool';
 import { jobs, providerAccounts, providerSubmissions, type Job, type ProviderSubmission } from '../db/schema';
 import { releaseManyAndWake } from '../jobs/slots';
 import { findProvider } from '../providers/registry';
@@ -205,10 +204,7 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 		await releaseManyAndWake(
 			tx,
 			boss,
-			finished.map((f) => f.job.id)
-		);
-		await recordSuccesses(
-			tx,
+			finished.map((f) => f.job.id),
 			finished.map((f) => ({
 				accountId: f.submission.accountId,
 				generationSeconds: f.submission.submittedAt ? (now - f.submission.submittedAt.getTime()) / 1000 : 0

@@ -28,6 +28,8 @@ export interface IngestContext {
 	log: Logger;
 	/** The queue's attempt; on the final one a transient error fails the asset rather than leaving it processing. */
 	attempt?: { final: boolean };
+	/** Where media is derived: the worker's low-priority helper process (media/helper-client.ts); default in this process. */
+	derive?: typeof deriveMedia;
 }
 
 export type IngestOutcome = 'ready' | 'failed' | 'skipped';
@@ -64,7 +66,7 @@ export async function ingestAsset(ctx: IngestContext, assetId: string, options: 
 		if (!asset.storageKey || !(await ctx.storage.exists(asset.storageKey))) {
 			throw new MediaContentError('The original file is missing; upload it again.');
 		}
-		const media = await deriveMedia(ctx.storage.absolutePath(asset.storageKey), {
+		const media = await (ctx.derive ?? deriveMedia)(ctx.storage.absolutePath(asset.storageKey), {
 			sizes: ctx.config.THUMB_SIZES,
 			ffmpegPath: resolveFfmpegPath(ctx.config.FFMPEG_PATH)
 		});

@@ -52,34 +52,34 @@ async function wakeNextWaiting(tx: DbOrTx, boss: PgBoss, accountId: string | nul
 }
 
 /**
- * releaseAndWake for many jobs in a few statements: every slot they still hold is freed (one
- * statement for all the jobs and their accounts), then each account with freed slots wakes as many
- * waiting jobs as it freed slots.
+ * releaseAndWake for many jobs in a few statements, with the accounts' success counts when the
+ * jobs' tasks finished: the jobs give up their slots (one statement), each account with freed
+ * slots wakes as many waiting jobs as it freed, and LAST one statement moves every account's
+ * counters. The account rows are what every reservation locks: taken last, they are held only
+ * for that statement and the commit (bench:jobs measured reservations waiting 120 ms on average
+ * behind releases that locked the accounts first and then woke jobs).
  */
-export async function releaseManyAndWake(tx: DbOrTx, boss: PgBoss, jobIds: string[]): Promise<void> {
-	if (jobIds.length === 0) return;
+export async function releaseManyAndWake(
+	tx: DbOrTx,
+	boss: PgBoss,
+	jobIds: string[],
+	successes: { accountId: string; generationSeconds: number }[] = []
+): Promise<void> {
+	if (jobIds.length === 0 && successes.length === 0) return;
 	const ids = `{${jobIds.join(',')}}`;
-	const freed = await tx.execute<{ account_id: string; n: number }>(sql`
-		with released as (
+	const released = jobIds.length
+		? await tx.execute<{ account_id: string | null }>(sql`
 			update jobs set holds_slot = false, updated_at = now()
 			where id = any(${ids}::uuid[]) and holds_slot
-			returning account_id
-		), counts as (
-			select account_id, count(*)::int as n from released where account_id is not null group by account_id
-		), locked as (
-			-- Accounts locked in id order, as every reservation locks them: never a cycle.
-			select a.id from provider_accounts a where a.id in (select account_id from counts) order by a.id for update
-		), freed as (
-			update provider_accounts a set current_jobs = greatest(a.current_jobs - c.n, 0), updated_at = now()
-			from locked l join counts c on c.account_id = l.id where a.id = l.id
-			returning a.id
-		)
-		select c.account_id, c.n from counts c join freed f on f.id = c.account_id order by c.account_id`);
-	for (const { account_id, n } of freed) {
+			returning account_id`)
+		: [];
+	const freed = new Map<string, number>();
+	for (const { account_id } of released) if (account_id) freed.set(account_id, (freed.get(account_id) ?? 0) + 1);
+	for (const [accountId, n] of [...freed].sort(([a], [b]) => a.localeCompare(b))) {
 		const woken = await tx.execute<{ id: string }>(sql`
 			with next as (
 				select j.id from jobs j, provider_accounts a
-				where a.id = ${account_id}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
+				where a.id = ${accountId}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
 				  and not j.holds_slot and j.wait_reason is not null and j.id <> all(${ids}::uuid[])
 				  and (a.owner_id is null or j.owner_id = a.owner_id)
 				order by j.priority, j.updated_at
@@ -89,4 +89,28 @@ export async function releaseManyAndWake(tx: DbOrTx, boss: PgBoss, jobIds: strin
 			update jobs set updated_at = now() from next where jobs.id = next.id returning jobs.id`);
 		for (const { id } of woken) await wakeWaitingSubmit(boss, id, { tx });
 	}
+	const counters = new Map<string, { freed: number; successes: number; seconds: number }>();
+	for (const [accountId, n] of freed) counters.set(accountId, { freed: n, successes: 0, seconds: 0 });
+	for (const s of successes) {
+		const c = counters.get(s.accountId) ?? { freed: 0, successes: 0, seconds: 0 };
+		c.successes += 1;
+		c.seconds += s.generationSeconds;
+		counters.set(s.accountId, c);
+	}
+	if (counters.size === 0) return;
+	const rows = JSON.stringify([...counters].map(([account_id, c]) => ({ account_id, ...c })));
+	await tx.execute(sql`
+		with v as (
+			select * from jsonb_to_recordset(${rows}::jsonb) as x(account_id uuid, freed int, successes int, seconds float8)
+		), locked as (
+			-- In id order, as every reservation locks accounts: never a cycle.
+			select a.id from provider_accounts a where a.id in (select account_id from v) order by a.id for update
+		)
+		update provider_accounts a set
+			current_jobs = greatest(a.current_jobs - v.freed, 0),
+			success_count = a.success_count + v.successes,
+			avg_generation_sec = case when v.successes = 0 then a.avg_generation_sec
+				else (coalesce(a.avg_generation_sec, 0) * a.success_count + v.seconds) / (a.success_count + v.successes) end,
+			updated_at = now()
+		from locked l join v on v.account_id = l.id where a.id = l.id`);
 }

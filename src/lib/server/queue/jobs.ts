@@ -105,7 +105,7 @@ export const jobDefinitions = {
 	'generation.poll': {
 		payload: submissionJob,
 		retryLimit: 8,
-		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 4 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	// Downloads stream bytes to disk and hash them: fewer at once than the waiting stages.

@@ -78,14 +78,24 @@ export async function tryConsumeDailyJobs(
 	return rows.length > 0;
 }
 
-export async function consumeDailyJobs(db: DbOrTx, user: User, defaults: QuotaDefaults, count = 1): Promise<void> {
+/** Counts `count` jobs against today's limit, or throws 429 quota_exceeded. Answers the day counted, for giveBackDailyJobs. */
+export async function consumeDailyJobs(db: DbOrTx, user: User, defaults: QuotaDefaults, count = 1): Promise<string> {
 	const limit = effectiveQuotas(user, defaults).jobsPerDay;
-	if (!(await tryConsumeDailyJobs(db, user.id, count, limit))) {
+	const day = utcDay();
+	if (!(await tryConsumeDailyJobs(db, user.id, count, limit, day))) {
 		throw new QuotaExceededError(`Daily job quota of ${limit} reached. It resets at midnight UTC.`, 429, {
 			quota: 'jobs_per_day',
 			limit
 		});
 	}
+	return day;
+}
+
+/** Undoes consumeDailyJobs for a create that then failed: the count goes back on the day it was taken from. */
+export async function giveBackDailyJobs(db: DbOrTx, userId: string, count: number, day: string): Promise<void> {
+	await db.execute(sql`
+		update daily_usage set jobs_created = greatest(0, jobs_created - ${count}::int)
+		where user_id = ${userId}::uuid and day = ${day}::date`);
 }
 
 /** Adds created assets and bytes to today's record (no limit: storage is limited separately). */

@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { PgBoss } from '../queue/boss';
 import type { JobName, JobPayload } from '../queue/jobs';
 import type { Storage } from '../storage/local';
+import type { MediaHelper } from '../media/helper-client';
 import { purgeExpiredTrash } from '../assets/service';
 import { purgeExpiredSessions } from '../auth/sessions';
 import { cancelSubmission, downloadResult, pollSubmission, pollSubmissions, submitJob, submitJobs, sweepGeneration } from '../generation/handlers';
@@ -26,6 +27,8 @@ export interface HandlerContext {
 	boss: PgBoss;
 	/** This run of the job: pg-boss retries it until retryCount reaches its retryLimit. */
 	attempt: { retryCount: number; final: boolean };
+	/** Media derivation for ingest, in the worker's low-priority helper process (media/helper-client.ts). */
+	derive?: MediaHelper['derive'];
 }
 
 export type Handler<N extends JobName> = (payload: JobPayload<N>, ctx: HandlerContext) => Promise<Record<string, unknown> | void>;

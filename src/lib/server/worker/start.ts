@@ -6,6 +6,7 @@ import type { Storage } from '../storage/local';
 import { createBoss, ensureQueues, logQueueErrors } from '../queue/boss';
 import { jobDefinitions, jobNames, type JobName, type JobPayload } from '../queue/jobs';
 import { startWebhookWake } from '../webhooks/wake';
+import { startMediaHelper } from '../media/helper-client';
 import { batchHandlers, handlers, type BatchHandler, type Handler, type HandlerContext, type Outcome } from './handlers';
 
 export interface RunningWorker {
@@ -21,7 +22,8 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 	await boss.start();
 	await ensureQueues(boss);
 
-	const ctx: Omit<HandlerContext, 'log' | 'attempt'> = { db, config, storage, boss };
+	const media = startMediaHelper();
+	const ctx: Omit<HandlerContext, 'log' | 'attempt'> = { db, config, storage, boss, derive: media.derive };
 	for (const name of jobNames) {
 		const def = jobDefinitions[name];
 		const batch = batchHandlers[name] as BatchHandler<JobName> | undefined;
@@ -81,6 +83,7 @@ export async function startWorker(url: string, db: Db, config: Config, log: Logg
 		async stop() {
 			await webhookWake.stop();
 			await boss.stop({ graceful: true, timeout: config.WORKER_SHUTDOWN_SECONDS * 1000 });
+			media.stop();
 		}
 	};
 }
