@@ -4,42 +4,40 @@
  * mode: every video succeeds at its first status check and its result is a tiny MP4 (unique bytes
  * per video). The stand-in, not a bench-only provider: it runs the real adapter over real HTTP
  * (submit, status, streamed download) and needs no hook in the worker processes, which register
- * only the real providers. Jobs are created through the jobs service (quota, events, enqueue in
- * one transaction), as the API does. Accounts: 10 shared accounts × 10 slots = 100 slots, so
+ * only the real providers. Jobs are created through the jobs service (the day's quota counted, then
+ * the job with its events and queue message in one transaction), as the API does. Accounts: 10 shared accounts × 10 slots = 100 slots, so
  * slots are the limit for 1000 jobs and the pool's no-over-allocation rule is under load.
- *
- * Printed: jobs completed per second (first create → last completed; target >= 100/s), the most
- * slots ever held (sampled current_jobs and jobs holding slots) against capacity, and raw pg-boss
- * send + work throughput on an empty handler in the same run for scale. Ratio printed last.
  * Thumbnails of the results follow through ingest after a job completes; the time until the last
  * asset is ready is printed too, but a job is done when its asset is stored.
  *
- * Measured 2026-12-04 on the quiet 2-core machine (nothing else running): 13.2 jobs/s end to
- * end (1000 jobs in 75.5 s; every result thumbnailed 131 s after the first create), max 100 slots
- * held of 100, none over a limit, one asset per job; raw pg-boss 564-1076 jobs/s. The morning's
- * run of the same bench before this session's changes: 7.8 jobs/s (all ended in 128.7 s, results
- * ready at 167.6 s). The target of 100/s is NOT reached. What was found and changed:
- * - Lock waits, not work (pg_stat_statements, 400 jobs): 110 s of statement time, 99 s of it
- *   waiting on the owner's daily-usage row (held from the quota count to the end of every
- *   create), the owner's storage row and the account rows (held by completions through their
- *   download). Counting the quota last, and releasing the slot when the provider reports the
- *   task done, cut statement time to 11 s.
- * - Then CPU: the machine is saturated (load 5-8 on 2 cores). Without thumbnailing the results
- *   the pipeline ran 29 jobs/s; ingest (ffmpeg for a video's probe and poster, sharp for the
- *   thumbnails) took about two thirds of the CPU. One ffmpeg run instead of two per video, at a
- *   lower priority; the poll that sees a result downloads it (a queue hop less per job); Unix
- *   socket instead of loopback TCP to the embedded database.
- * - Left, measured 2026-12-04 afternoon with the CPU line this bench now prints (quiet machine,
- *   after the pool's coalesced reservations): 13.0 jobs/s; 264 ms of CPU per job from the first
- *   create to the last result ingested = workers 151 + their ffmpeg runs 41 + PostgreSQL 60 + this
- *   process 12, against 272 ms of machine per job (2 cores × 136 s): the machine is saturated, so
- *   jobs/s is CPU per job. 100 jobs/s on two cores leaves 20 ms per job for everything: 13× less.
- *   In the workers the cost is spread thin (a CPU profile shows no hot function: socket writes to
- *   PostgreSQL and the stand-in, GC, query building, file writes, and ~7 ms per ffmpeg spawn,
- *   which a 60 MB Node process pays too here). What would reach the target is a set-based
- *   pipeline: each stage taking a batch of jobs and moving all of them with a handful of
- *   statements (the pool's batch reservation is that, for one step), with results ingested in
- *   batches; not a change to make piecemeal in one stage.
+ * Printed: jobs completed per second (first create → last completed; target >= 100/s), the most
+ * slots ever held against capacity, CPU per job by process group over the pipeline's window and
+ * until the last thumbnail, raw pg-boss send + work for scale. BENCH_STATEMENTS=1 adds the
+ * statements the run executed (pg_stat_statements), most frequent first.
+ *
+ * Measured 2026-12-04 evening, quiet 2-core machine: 38.7-52.8 jobs/s end to end (1000 jobs in
+ * 19.0-25.8 s), max 100 slots held of 100 and never over an account's limit; every result
+ * thumbnailed ~100 s after the first create. CPU while the jobs ran: 43-49 ms per job = workers
+ * 14-16 + PostgreSQL 16-18 + this process 5-6 (creating the jobs through the service, serving the
+ * stand-in's HTTP, sampling) + media helpers 6-13 (at nice 19, on otherwise idle cycles): the two
+ * cores are saturated, so jobs/s is CPU per job; the target needs about 20 ms. The morning's run
+ * of this bench: 7.8 jobs/s; the afternoon's: 13-15. The target of 100/s is NOT reached.
+ * What changed this evening, in the order it paid:
+ * - Submit and poll take each fetched batch (up to 32) together (generation/batch-*.ts): one read,
+ *   the pool's batched reservation, one transaction for every attempt's ledger row, the provider
+ *   calls side by side, one transaction for every answer with its events and next messages; a
+ *   batch of finished tasks is downloaded side by side and completed in one transaction. Two lanes
+ *   of 32 per stage and process instead of eight of eight: idle lanes polling had cost more than
+ *   the work. PostgreSQL CPU per job halved (50 -> 26 ms); 15 -> 37 jobs/s at 300 jobs.
+ * - Ingest's media work in a helper process at nice 19 (media/helper-client.ts): each ffmpeg spawn
+ *   had cost the worker's main thread ~35 ms (a fork of a large process is slow here), and the
+ *   thumbnails competed with the pipeline at the same priority. 37 -> 46-53 jobs/s.
+ * - Releases move the account rows last, in one statement with the success counts (reservations
+ *   had waited 120 ms on average behind them), and lock accounts FOR NO KEY UPDATE, not against
+ *   the KEY SHARE locks of rows being inserted that reference them. Waits shorter; CPU the same.
+ * - Left (BENCH_STATEMENTS=1): ~28 statements per job, a third of them foreign-key checks and
+ *   pg-boss's own; ~600 of the 1000 jobs wait once for a slot (a keyed re-send and a wake each);
+ *   each create is ~7 statements; three HTTP calls per job cost both sides ~0.8 ms each.
  */
 import fs from 'node:fs';
 import os from 'node:os';

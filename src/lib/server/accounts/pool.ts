@@ -190,7 +190,10 @@ async function reserveBatch(db: Db, shape: ReserveShape, jobIds: string[]): Prom
  * one-by-one calls would continue the rotation.
  *
  * Locking, so that no number of statements in any number of processes over-books or deadlocks:
- * `locked` locks the eligible accounts in id order, waiting for any that another transaction holds;
+ * `locked` locks the eligible accounts in id order (FOR NO KEY UPDATE: exclusive among the
+ * statements that change an account's counters, but not against the KEY SHARE locks that inserting
+ * a submission or an asset referencing the account takes until its commit; FOR UPDATE waited on
+ * those, in a convoy, bench:jobs), waiting for any that another transaction holds;
  * a row changed meanwhile is re-read and re-checked, so the assignment is computed from the
  * accounts' latest versions, which nobody else can change before this statement commits. `queue`
  * reads the batch's jobs unlocked, to number the free ones; only the jobs that got a pick are
@@ -236,7 +239,7 @@ function reserveBatchStatement(db: Db, withCost: boolean) {
 				from provider_accounts a, p
 				where ${usable} and ${room(sql`1`)}
 				order by a.id
-				for update of a
+				for no key update of a
 			), queue as (
 				select t.id as job_id, row_number() over (order by t.ord) as n
 				from unnest((select job_ids from p)) with ordinality as t(id, ord)

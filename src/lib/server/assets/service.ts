@@ -139,6 +139,15 @@ export async function lockStorageKey(tx: DbOrTx, key: string): Promise<void> {
 	await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 7))`);
 }
 
+/** lockStorageKey for several keys in one statement, taken in key order (two batches never wait on each other in a cycle). */
+export async function lockStorageKeys(tx: DbOrTx, keys: string[]): Promise<void> {
+	if (keys.length === 0) return;
+	const sorted = [...keys].sort();
+	await tx.execute(sql`
+		select count(pg_advisory_xact_lock(hashtextextended(k, 7)))
+		from (select k from jsonb_array_elements_text(${JSON.stringify(sorted)}::jsonb) with ordinality as u(k, n) order by n offset 0) keys`);
+}
+
 /** Identical bytes share one file, possibly across users: it goes only with its last asset. */
 async function removeOriginalIfUnused(db: Db, storage: Storage, key: string): Promise<void> {
 	await db.transaction(async (tx) => {

@@ -11,7 +11,7 @@
  * retries and failure rules then apply.
  */
 import { and, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
-import { lockStorageKey } from '../assets/service';
+import { lockStorageKeys } from '../assets/service';
 import type { DbOrTx } from '../db/client';
 import { assets, jobs, providerSubmissions, users, type Asset } from '../db/schema';
 import { publishEvents } from '../events/publish';
@@ -115,7 +115,7 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 		for (const f of fetched) if (!processing.has(f.task.job.id)) out.set(f.task.submission.id, { result: 'skipped', assetId: null, duplicate: false });
 		if (live.length === 0) return out;
 
-		for (const key of [...new Set(live.map((f) => f.storageKey))].sort()) await lockStorageKey(tx, key);
+		await lockStorageKeys(tx, [...new Set(live.map((f) => f.storageKey))]);
 		// commitOriginal moves (or drops) each temp file: the caller's discard is then a no-op.
 		for (const f of live) await storage.commitOriginal({ ...f.temp }, f.kind.extension);
 

@@ -58,8 +58,15 @@ export async function pollSubmissions(ctx: HandlerContext, messages: Message[]):
 		} else if (taken.has(id)) later.push(message);
 		else single.push(message);
 	}
-	await Promise.all([pollFast(ctx, fast, results), ...single.map((m) => pollOne(ctx, m, results))]);
-	for (const m of later) await pollOne(ctx, m, results);
+	const fallback: Message[] = [];
+	const fastRun = pollFast(ctx, fast, results).catch((err: unknown) => {
+		// A statement of the batch failed: each message not yet answered goes the one-message way
+		// (a result already recorded is then handed to generation.download).
+		ctx.log.warn({ err, batch_size: fast.length }, 'pipeline:batch-fallback');
+		fallback.push(...fast.filter((w) => !results.has(w.message.id)).map((w) => w.message));
+	});
+	await Promise.all([fastRun, ...single.map((m) => pollOne(ctx, m, results))]);
+	for (const m of [...fallback, ...later]) await pollOne(ctx, m, results);
 	return results;
 }
 
@@ -197,9 +204,16 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 	const values = finished.map((f) => ({ id: f.submission.id, url: f.url, response: f.raw ?? null }));
 	const now = Date.now();
 	await db.transaction(async (tx) => {
+		// Committed without waiting for its WAL flush (synchronous_commit off for this transaction
+		// alone), as the pool's reservations are: its last statement locks the accounts every
+		// reservation locks, and the flush was most of that hold (bench:jobs: 170 ms on average per
+		// counter update, waiting in a convoy on the account rows). A crash can lose only this
+		// transaction, whole: the poll is retried, asks the provider again and finds the result; a
+		// lost decrement would be recounted by the sweep.
 		await tx.execute(sql`
 			update provider_submissions s set result_url = v.url, response = coalesce(v.response, s.response)
-			from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, url text, response jsonb)
+			from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, url text, response jsonb),
+				(select set_config('synchronous_commit', 'off', true)) as cfg
 			where s.id = v.id and s.status = 'submitted' and s.result_url is null`);
 		await releaseManyAndWake(
 			tx,

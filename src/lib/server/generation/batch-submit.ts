@@ -67,7 +67,13 @@ export async function submitJobs(ctx: HandlerContext, messages: Message[]): Prom
 		}
 	}
 	const fallback: Message[] = [];
-	await Promise.all([submitFast(ctx, fast, results, fallback), ...single.map((m) => submitOne(ctx, m, results))]);
+	const fastRun = submitFast(ctx, fast, results, fallback).catch((err: unknown) => {
+		// A statement of the batch failed (a deadlock the database broke, a lost connection): each
+		// message not yet answered goes the one-message way, which finishes from what the rows say.
+		ctx.log.warn({ err, batch_size: fast.length }, 'pipeline:batch-fallback');
+		fallback.push(...fast.filter((c) => !results.has(c.message.id) && !fallback.includes(c.message)).map((c) => c.message));
+	});
+	await Promise.all([fastRun, ...single.map((m) => submitOne(ctx, m, results))]);
 	for (const m of [...fallback, ...later]) await submitOne(ctx, m, results);
 	return results;
 }

@@ -131,18 +131,32 @@ async function storeVariants(ctx: IngestContext, asset: Asset, media: MediaDeriv
 			.returning();
 		if (!updated) return null;
 		await publishAssetStatus(tx, updated);
-		for (const row of rows) {
-			const values = {
-				format: row.image.format,
-				width: row.image.width,
-				height: row.image.height,
-				byteSize: row.image.bytes.length,
-				storageKey: row.storageKey
-			};
+		// Every variant in one statement; a repeated run replaces its rows.
+		if (rows.length > 0) {
 			await tx
 				.insert(assetVariants)
-				.values({ assetId: asset.id, kind: row.kind, size: row.size, ...values })
-				.onConflictDoUpdate({ target: [assetVariants.assetId, assetVariants.kind, assetVariants.size], set: values });
+				.values(
+					rows.map((row) => ({
+						assetId: asset.id,
+						kind: row.kind,
+						size: row.size,
+						format: row.image.format,
+						width: row.image.width,
+						height: row.image.height,
+						byteSize: row.image.bytes.length,
+						storageKey: row.storageKey
+					}))
+				)
+				.onConflictDoUpdate({
+					target: [assetVariants.assetId, assetVariants.kind, assetVariants.size],
+					set: {
+						format: sql`excluded.format`,
+						width: sql`excluded.width`,
+						height: sql`excluded.height`,
+						byteSize: sql`excluded.byte_size`,
+						storageKey: sql`excluded.storage_key`
+					}
+				});
 		}
 		// Sizes no longer configured (THUMB_SIZES changed since the last run) go.
 		const stale = await tx

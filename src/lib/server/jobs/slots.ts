@@ -103,8 +103,9 @@ export async function releaseManyAndWake(
 		with v as (
 			select * from jsonb_to_recordset(${rows}::jsonb) as x(account_id uuid, freed int, successes int, seconds float8)
 		), locked as (
-			-- In id order, as every reservation locks accounts: never a cycle.
-			select a.id from provider_accounts a where a.id in (select account_id from v) order by a.id for update
+			-- In id order, as every reservation locks accounts: never a cycle. NO KEY UPDATE: not
+			-- against the KEY SHARE locks of rows being inserted that reference the account.
+			select a.id from provider_accounts a where a.id in (select account_id from v) order by a.id for no key update
 		)
 		update provider_accounts a set
 			current_jobs = greatest(a.current_jobs - v.freed, 0),
