@@ -25,7 +25,8 @@ import { enqueueMany } from '../queue/boss';
 import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
 import { asProviderError, handleAttemptFailure } from './failures';
 import { failJob } from './job-state';
-import { enqueueProviderCancel, requeueSubmit } from './queue';
+import { enqueueProviderCancel } from './queue';
+import { bossPriority } from '../jobs/queueing';
 import { submitJob } from './submit';
 import { explainNoAccount, waitDelayMs } from './wait-reason';
 
@@ -339,7 +340,19 @@ async function waitForAccounts(ctx: HandlerContext, candidates: Candidate[], res
 					)
 				)
 				.returning();
-			for (const row of rows) await requeueSubmit(boss, row, { tx, delayMs: waitDelayMs(row, why, config.GENERATION_WAIT_MAX_MS) });
+			// Each waits under its own key (as requeueSubmit sends it), all in one statement: a freed
+			// slot makes the message due (jobs/queueing.ts wakeWaitingSubmit).
+			await enqueueMany(
+				boss,
+				'generation.submit',
+				rows.map((row) => ({
+					payload: { job_id: row.id },
+					singletonKey: row.id,
+					startAfter: new Date(Date.now() + waitDelayMs(row, why, config.GENERATION_WAIT_MAX_MS)),
+					priority: bossPriority(row.priority)
+				})),
+				{ tx }
+			);
 			await publishEvents(
 				tx,
 				rows

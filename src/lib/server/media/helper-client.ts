@@ -5,8 +5,9 @@
  *   process is slow here), during which no pipeline stage ran. The helper is small, and spawns
  *   from its own thread of control.
  * - Thumbnails are background work: at nice 10 (ffmpeg already ran there) they take every idle
- *   cycle and yield to the pipeline stages and web requests of the same machine, whose jobs hold
- *   account slots and whose users wait.
+ *   cycle and yield most of a busy one to the pipeline stages and web requests of the same
+ *   machine, whose jobs hold account slots and whose users wait. Not nice 19: beside a busy
+ *   browser (the end-to-end tests) an upload's thumbnail then took tens of seconds.
  * A crashed helper is started again on the next request; requests in flight with it fail as
  * transient errors (pg-boss retries the ingest).
  */
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { MediaContentError } from './errors';
 import type { DeriveOptions, MediaDerivatives } from './index';
 
-const HELPER_NICE = 19;
+const HELPER_NICE = 10;
 
 interface Pending {
 	resolve(result: MediaDerivatives): void;

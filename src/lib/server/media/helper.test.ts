@@ -50,6 +50,6 @@ describe('media helper process', () => {
 		await helper.derive(image, options());
 		const children = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(process.pid));
 		const nice = children.map((p) => Number(fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
-		expect(nice).toContain(19);
+		expect(nice).toContain(10);
 	});
 });
