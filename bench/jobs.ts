@@ -15,26 +15,30 @@
  * until the last thumbnail, raw pg-boss send + work for scale. BENCH_STATEMENTS=1 adds the
  * statements the run executed (pg_stat_statements), most frequent first.
  *
- * Measured 2026-12-04 evening, quiet 2-core machine: 38.7-52.8 jobs/s end to end (1000 jobs in
- * 19.0-25.8 s), max 100 slots held of 100 and never over an account's limit; every result
- * thumbnailed ~100 s after the first create. CPU while the jobs ran: 43-49 ms per job = workers
- * 14-16 + PostgreSQL 16-18 + this process 5-6 (creating the jobs through the service, serving the
- * stand-in's HTTP, sampling) + media helpers 6-13 (at nice 10, mostly on otherwise idle cycles): the two
- * cores are saturated, so jobs/s is CPU per job; the target needs about 20 ms. The morning's run
- * of this bench: 7.8 jobs/s; the afternoon's: 13-15. The target of 100/s is NOT reached.
- * What changed this evening, in the order it paid:
- * - Submit and poll take each fetched batch (up to 32) together (generation/batch-*.ts): one read,
- *   the pool's batched reservation, one transaction for every attempt's ledger row, the provider
- *   calls side by side, one transaction for every answer with its events and next messages; a
- *   batch of finished tasks is downloaded side by side and completed in one transaction. Two lanes
- *   of 32 per stage and process instead of eight of eight: idle lanes polling had cost more than
- *   the work. PostgreSQL CPU per job halved (50 -> 26 ms); 15 -> 37 jobs/s at 300 jobs.
+ * Measured 2026-12-04 evening, quiet 2-core machine: 45.8-51.9 jobs/s end to end (1000 jobs in
+ * 19.3-21.8 s), max 100 slots held of 100 and never over an account's limit; every result
+ * thumbnailed 87-96 s after the first create. CPU while the jobs ran: 37-42 ms per job = workers
+ * 12-13 + PostgreSQL 13-14 + this process 4 (creating the jobs through the service, serving the
+ * stand-in's HTTP, sampling) + media helpers 8-11 (at nice 10, mostly on cycles the pipeline
+ * leaves idle): the two cores are saturated, so jobs/s is CPU per job; the target needs about
+ * 20 ms. The morning's run of this bench: 7.8 jobs/s; the afternoon's: 13-15. The target of
+ * 100/s is NOT reached. What changed this evening, in the order it paid:
+ * - Submit, poll and download take each fetched batch (up to 32) together (generation/batch-*.ts):
+ *   one read, the pool's batched reservation, one transaction for every attempt's ledger row, the
+ *   provider calls side by side, one transaction for every answer with its events and next
+ *   messages; finished tasks' slots go back in one transaction, and their results are downloaded
+ *   side by side and completed in one. Two lanes of 32 per stage and process instead of eight of
+ *   eight: idle lanes polling had cost more than the work. PostgreSQL CPU per job halved (50 -> 26
+ *   ms); 15 -> 37 jobs/s at 300 jobs.
  * - Ingest's media work in a helper process at nice 10 (media/helper-client.ts): each ffmpeg spawn
  *   had cost the worker's main thread ~35 ms (a fork of a large process is slow here), and the
- *   thumbnails competed with the pipeline at the same priority. 37 -> 46-53 jobs/s.
+ *   thumbnails competed with the pipeline at the same priority. 37 -> 40-53 jobs/s.
  * - Releases move the account rows last, in one statement with the success counts (reservations
  *   had waited 120 ms on average behind them), and lock accounts FOR NO KEY UPDATE, not against
- *   the KEY SHARE locks of rows being inserted that reference them. Waits shorter; CPU the same.
+ *   the KEY SHARE locks of rows being inserted that reference them.
+ * - Downloads in their own lanes (generation.download), not in the poll that saw the task done:
+ *   a slot is held until its task is seen done, and polls waited for lanes busy downloading.
+ *   Poll batch p50 2.0 -> 0.6-0.8 s; 40-43 -> 46-52 jobs/s.
  * - Left (BENCH_STATEMENTS=1): ~28 statements per job, a third of them foreign-key checks and
  *   pg-boss's own; ~600 of the 1000 jobs wait once for a slot (a keyed re-send and a wake each);
  *   each create is ~7 statements; three HTTP calls per job cost both sides ~0.8 ms each.
@@ -273,7 +277,7 @@ try {
 
 	console.log(`raw pg-boss send + work (${RAW_JOBS} jobs, empty handler, one process): ${rawRate.toFixed(0)} jobs/s`);
 	console.log(`pipeline: ${pipelineRate.toFixed(1)} jobs/s end to end (target >= 100/s); over-allocation: ${maxHeld > CAPACITY || overLimit > 0 ? 'YES' : 'none'}`);
-	console.log(`ratio (pipeline ÷ raw pg-boss): ${(pipelineRate / rawRate).toFixed(3)}  (each job is 2 stage jobs (submit, poll+download) plus ingest, so ~0.33 is the ceiling)`);
+	console.log(`ratio (pipeline ÷ raw pg-boss): ${(pipelineRate / rawRate).toFixed(3)}  (each job is 3 stage jobs (submit, poll, download) plus ingest, so ~0.25 is the ceiling)`);
 } finally {
 	for (const w of workers) w.kill('SIGKILL');
 	await close();

@@ -2,14 +2,15 @@
  * The generation stages' batch handlers (generation/batch-*.ts) on a real database and queue,
  * against the Pixverse stand-in over real HTTP: a whole fetched batch of submit messages becomes
  * one attempt per job with its task id, start event and first poll; jobs beyond the free slots
- * wait with their reason; a batch of polls that finds the tasks done stores every result as an
- * asset, completes the jobs, gives the slots back with the accounts' success counts, and makes
- * as many waiting jobs due as slots came free. Anything off the common path is the one-message
+ * wait with their reason; a batch of polls that finds the tasks done gives the slots back with
+ * the accounts' success counts, makes as many waiting jobs due as slots came free, and queues the
+ * downloads; a batch of downloads stores every result as an asset and completes the jobs. Anything off the common path is the one-message
  * handlers' (covered by the worker tests), and a message of one job is never answered for another.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assets, events, jobs, providerAccounts, providerSubmissions } from '../../src/lib/server/db/schema';
+import { downloadResults } from '../../src/lib/server/generation/batch-complete';
 import { pollSubmissions } from '../../src/lib/server/generation/batch-poll';
 import { submitJobs } from '../../src/lib/server/generation/batch-submit';
 import { config } from '../../src/lib/server/config';
@@ -106,19 +107,30 @@ describe('generation batch stages', () => {
 			ctx,
 			running.map((s) => ({ id: `p-${s.id}`, payload: { submission_id: s.id }, attempt }))
 		);
-		expect([...polled.values()].map((r) => (r as Record<string, unknown>).download)).toEqual(['completed', 'completed']);
+		expect([...polled.values()].map((r) => (r as Record<string, unknown>).download)).toEqual(['queued', 'queued']);
+		// The provider is done: the slots are back at once, before the results are downloaded.
+		const [freed] = await t.db.select().from(providerAccounts).where(eq(providerAccounts.id, account.id));
+		expect(freed).toMatchObject({ currentJobs: 0, successCount: 2 });
+		expect(freed.avgGenerationSec).not.toBeNull();
+		// Two slots came free: two of the three waiting jobs are due now, the third still waits.
+		expect((await queued('generation.submit', waiting)).filter((m) => m.due)).toHaveLength(2);
+		const downloads = await queued(
+			'generation.download',
+			running.map((s) => s.id)
+		);
+		expect(downloads).toHaveLength(2);
 
+		const downloaded = await downloadResults(
+			ctx,
+			running.map((s) => ({ id: `d-${s.id}`, payload: { submission_id: s.id }, attempt }))
+		);
+		expect([...downloaded.values()].map((r) => (r as Record<string, unknown>).outcome)).toEqual(['completed', 'completed']);
 		const done = await t.db.select().from(jobs).where(inArray(jobs.id, running.map((s) => s.jobId)));
 		expect(done.every((j) => j.status === 'completed' && j.assetId && !j.holdsSlot)).toBe(true);
 		const results2 = await t.db.select().from(assets).where(inArray(assets.sourceJobId, running.map((s) => s.jobId)));
 		expect(results2).toHaveLength(2);
 		expect(results2.every((a) => a.mediaType === 'video' && a.status === 'processing' && a.providerId === 'pixverse')).toBe(true);
 		expect(new Set(results2.map((a) => a.id)).size).toBe(2);
-		const [freed] = await t.db.select().from(providerAccounts).where(eq(providerAccounts.id, account.id));
-		expect(freed).toMatchObject({ currentJobs: 0, successCount: 2 });
-		expect(freed.avgGenerationSec).not.toBeNull();
-		// Two slots came free: two of the three waiting jobs are due now, the third still waits.
-		expect((await queued('generation.submit', waiting)).filter((m) => m.due)).toHaveLength(2);
 		// Each new asset is queued for its thumbnails, and the owner's storage counts the bytes.
 		const ingest = await t.sql<{ n: number }[]>`select count(*)::int as n from pgboss.job where name = 'assets.ingest'
 			and data->>'asset_id' = any(${results2.map((a) => a.id)})`;

@@ -1,14 +1,14 @@
 /**
- * Finished tasks of a poll batch: every result downloaded side by side, then ONE transaction makes
- * them all assets and completes their jobs, with the same rows, events and order of locks as
+ * generation.download for a whole fetched batch: the finished tasks' results downloaded side by
+ * side, then ONE transaction makes them all assets and completes their jobs, with the same rows, events and order of locks as
  * download.ts's completion for one (which stays the reference for the rules): jobs locked in id
  * order, the files' keys locked, assets (or the owner's existing ones) recorded with their ingest
  * queued, submissions succeeded, jobs completed with their events and children released, and the
  * owners' storage and daily usage last, once per owner.
  *
  * Whatever does not fit (a download that fails, a file that is not media, a batch that would go
- * over an owner's storage quota) is handed to generation.download for that result alone, whose
- * retries and failure rules then apply.
+ * over an owner's storage quota, a submission not in the state this expects) goes through
+ * downloadResult (download.ts) for that message alone, whose retries and failure rules apply.
  */
 import { and, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { lockStorageKeys } from '../assets/service';
@@ -22,18 +22,14 @@ import { sniffFile, type SniffedType } from '../media';
 import { enqueueMany } from '../queue/boss';
 import { originalKey, type StoredTemp } from '../storage/local';
 import { effectiveQuotas, recordAssetUsage, tryReserveStorage } from '../users/quotas';
-import type { HandlerContext } from '../worker/handlers';
-import type { Watched } from './batch-poll';
-import { recordLineage, removeIfUnreferenced, resultFilename } from './download';
-import { enqueueDownload } from './queue';
+import { findProvider } from '../providers/registry';
+import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
+import { loadAccounts, type FinishedTask } from './batch-poll';
+import { downloadResult, recordLineage, removeIfUnreferenced, resultFilename } from './download';
 
-export interface FinishedTask extends Watched {
-	url: string;
-	raw: unknown;
-}
 
 interface Fetched {
-	task: FinishedTask;
+	task: FinishedTask<Message>;
 	temp: StoredTemp;
 	kind: SniffedType;
 	storageKey: string;
@@ -42,11 +38,59 @@ interface Fetched {
 /** Thrown inside the transaction to roll it back when an owner's results do not fit their quota. */
 class StorageQuotaFull extends Error {}
 
-/** Each result's outcome by submission id: completed, skipped (the job ended meanwhile) or handed-off. */
-export async function completeResults(ctx: HandlerContext, finished: FinishedTask[]): Promise<Map<string, string>> {
-	const outcomes = new Map<string, string>();
+type Message = QueueMessage<'generation.download'>;
+type Results = Map<string, Outcome | Error>;
+
+export async function downloadResults(ctx: HandlerContext, messages: Message[]): Promise<Results> {
+	const results: Results = new Map();
+	const ids = [...new Set(messages.map((m) => m.payload.submission_id))];
+	const rows = await ctx.db
+		.select({ submission: providerSubmissions, job: jobs })
+		.from(providerSubmissions)
+		.innerJoin(jobs, eq(jobs.id, providerSubmissions.jobId))
+		.where(inArray(providerSubmissions.id, ids));
+	const accounts = await loadAccounts(
+		ctx,
+		rows.map((r) => r.submission.accountId)
+	);
+	const tasks: FinishedTask<Message>[] = [];
+	const single: Message[] = [];
+	const taken = new Set<string>();
+	for (const message of messages) {
+		const row = rows.find((r) => r.submission.id === message.payload.submission_id);
+		const s = row?.submission;
+		const provider = s ? findProvider(s.providerId) : undefined;
+		const account = s?.accountId ? accounts.get(s.accountId) : undefined;
+		if (row && s && !taken.has(s.id) && s.status === 'submitted' && s.resultUrl && s.providerTaskId && s.accountId && row.job.status === 'processing' && provider && account) {
+			taken.add(s.id);
+			tasks.push({ message, submission: s as FinishedTask<Message>['submission'], job: row.job, provider, account, url: s.resultUrl, raw: s.response });
+		} else single.push(message);
+	}
+	const { outcomes, handOff } = await completeResults(ctx, tasks);
+	for (const task of tasks) {
+		const outcome = outcomes.get(task.submission.id);
+		if (outcome) results.set(task.message.id, { job_id: task.job.id, submission_id: task.submission.id, asset_id: outcome.assetId, outcome: outcome.result });
+	}
+	// Off the common path, and whatever the batch could not finish: one message at a time.
+	for (const message of [...single, ...handOff.map((t) => t.message)]) {
+		const log = ctx.log.child({ queue_job_id: message.id });
+		try {
+			results.set(message.id, await downloadResult({ ...ctx, log, attempt: message.attempt }, message.payload.submission_id));
+		} catch (err) {
+			results.set(message.id, err instanceof Error ? err : new Error(String(err)));
+		}
+	}
+	return results;
+}
+
+/** Each result's outcome by submission id, and the tasks the batch left to the one-message way. */
+async function completeResults(
+	ctx: HandlerContext,
+	finished: FinishedTask<Message>[]
+): Promise<{ outcomes: Map<string, { result: 'completed' | 'skipped'; assetId: string | null }>; handOff: FinishedTask<Message>[] }> {
+	const outcomes = new Map<string, { result: 'completed' | 'skipped'; assetId: string | null }>();
 	const fetched: Fetched[] = [];
-	const handOff: FinishedTask[] = [];
+	const handOff: FinishedTask<Message>[] = [];
 	await Promise.all(
 		finished.map(async (task) => {
 			try {
@@ -70,26 +114,21 @@ export async function completeResults(ctx: HandlerContext, finished: FinishedTas
 	if (fetched.length > 0) {
 		try {
 			const stored = await storeAll(ctx, fetched);
-			for (const [submissionId, outcome] of stored) outcomes.set(submissionId, outcome.result);
 			for (const f of fetched) {
 				const outcome = stored.get(f.task.submission.id);
+				if (outcome) outcomes.set(f.task.submission.id, outcome);
 				ctx.log.info({ job_id: f.task.job.id, submission_id: f.task.submission.id, asset_id: outcome?.assetId ?? null, outcome: outcome?.result, duplicate: outcome?.duplicate ?? false }, 'pipeline:complete');
 				if (outcome?.result !== 'completed') await removeIfUnreferenced(ctx.db, ctx.storage, f.storageKey);
 			}
 		} catch (err) {
-			if (!(err instanceof StorageQuotaFull)) ctx.log.error({ err }, 'pipeline:batch-complete-failed');
+			if (!(err instanceof StorageQuotaFull)) ctx.log.warn({ err }, 'pipeline:batch-fallback');
 			for (const f of fetched) await removeIfUnreferenced(ctx.db, ctx.storage, f.storageKey);
 			handOff.push(...fetched.map((f) => f.task));
 		} finally {
 			await Promise.all(fetched.map((f) => ctx.storage.discard(f.temp)));
 		}
 	}
-	// The download stage downloads again and decides alone (retries, quota, failure).
-	for (const task of handOff) {
-		await enqueueDownload(ctx.boss, task.submission.id);
-		outcomes.set(task.submission.id, 'handed-off');
-	}
-	return outcomes;
+	return { outcomes, handOff };
 }
 
 async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<string, { result: 'completed' | 'skipped'; assetId: string | null; duplicate: boolean }>> {

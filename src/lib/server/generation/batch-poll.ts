@@ -1,14 +1,13 @@
 /**
  * generation.poll for a whole fetched batch: one read for every submission and its job, one for
  * their accounts, the status checks side by side, then a few statements per outcome for the whole
- * batch (the next polls of running tasks; the results, slots and success counts of finished ones),
- * and the finished results downloaded and completed together (batch-complete.ts). Everything off
- * that path (a deadline passed, a failure, a result already known, a missing account) goes through
- * pollSubmission (poll.ts), one message at a time, which stays the reference for the rules.
+ * batch: the next polls of running tasks; for finished ones their results, slots, success counts
+ * and downloads (generation.download, batch-complete.ts). Everything off that path (a deadline
+ * passed, a failure, a result already known, a missing account) goes through pollSubmission
+ * (poll.ts), one message at a time, which stays the reference for the rules.
  *
- * Crash safety is poll.ts's: a result url and the slot's release commit together before anything
- * is downloaded, and a re-delivered message finds the url and hands the result to
- * generation.download.
+ * Crash safety is poll.ts's: a result url, the slot's release and the download's message commit
+ * together, and a re-delivered poll finds the url and hands the result to generation.download.
  */
 import { inArray, sql } from 'drizzle-orm';
 import { credentialsKey, decryptCredentials } from '../accounts/crypto';
@@ -18,7 +17,6 @@ import { findProvider } from '../providers/registry';
 import { ProviderError, type AccountContext, type Provider, type TaskStatus } from '../providers/types';
 import { enqueueMany } from '../queue/boss';
 import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
-import { completeResults, type FinishedTask } from './batch-complete';
 import { asProviderError, handleAttemptFailure } from './failures';
 import { reportProgress } from './job-state';
 import { pollSubmission } from './poll';
@@ -26,8 +24,14 @@ import { pollSubmission } from './poll';
 type Message = QueueMessage<'generation.poll'>;
 type Results = Map<string, Outcome | Error>;
 
-export interface Watched {
-	message: Message;
+/** A finished task, from a poll or a download message (both name a submission). */
+export interface FinishedTask<M = Message> extends Watched<M> {
+	url: string;
+	raw: unknown;
+}
+
+export interface Watched<M = Message> {
+	message: M;
 	submission: ProviderSubmission & { providerTaskId: string; accountId: string };
 	job: Job;
 	provider: Provider;
@@ -81,7 +85,7 @@ function fastCandidate(message: Message, submission: ProviderSubmission, job: Jo
 	return { message, submission: submission as Watched['submission'], job, provider, account };
 }
 
-async function loadAccounts(ctx: HandlerContext, ids: (string | null)[]): Promise<Map<string, Watched['account']>> {
+export async function loadAccounts(ctx: HandlerContext, ids: (string | null)[]): Promise<Map<string, Watched['account']>> {
 	const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
 	if (wanted.length === 0) return new Map();
 	const rows = await ctx.db
@@ -194,9 +198,11 @@ function fail(ctx: HandlerContext, w: Watched, error: ProviderError, results: Re
 }
 
 /**
- * Tasks the provider finished: their result urls, and their slots back (the provider's work is
- * done: the next waiting jobs may start while these download), in one transaction; then the
- * results are downloaded and completed together.
+ * Tasks the provider finished: their result urls, their slots back (the provider's work is done:
+ * the next waiting jobs may start at once) with the accounts' success counts, and their downloads
+ * queued, in one transaction. The downloads run in generation.download's own lanes: done here, a
+ * batch's downloads and completion held its poll lane for seconds, while the polls of other
+ * tasks (each holding a slot until it is seen done) waited for a lane (bench:jobs).
  */
 async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Results): Promise<void> {
 	if (finished.length === 0) return;
@@ -206,15 +212,20 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 	await db.transaction(async (tx) => {
 		// Committed without waiting for its WAL flush (synchronous_commit off for this transaction
 		// alone), as the pool's reservations are: its last statement locks the accounts every
-		// reservation locks, and the flush was most of that hold (bench:jobs: 170 ms on average per
-		// counter update, waiting in a convoy on the account rows). A crash can lose only this
-		// transaction, whole: the poll is retried, asks the provider again and finds the result; a
-		// lost decrement would be recounted by the sweep.
+		// reservation locks. A crash can lose only this transaction, whole: the poll is retried,
+		// asks the provider again and finds the result; a lost decrement would be recounted by the
+		// sweep.
 		await tx.execute(sql`
 			update provider_submissions s set result_url = v.url, response = coalesce(v.response, s.response)
 			from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, url text, response jsonb),
 				(select set_config('synchronous_commit', 'off', true)) as cfg
 			where s.id = v.id and s.status = 'submitted' and s.result_url is null`);
+		await enqueueMany(
+			boss,
+			'generation.download',
+			finished.map((f) => ({ payload: { submission_id: f.submission.id }, singletonKey: f.submission.id })),
+			{ tx }
+		);
 		await releaseManyAndWake(
 			tx,
 			boss,
@@ -230,9 +241,6 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 			{ job_id: f.job.id, submission_id: f.submission.id, account_id: f.submission.accountId, user_id: f.job.ownerId, provider_task_id: f.submission.providerTaskId },
 			'provider:complete'
 		);
-	}
-	const outcomes = await completeResults(ctx, finished);
-	for (const f of finished) {
-		results.set(f.message.id, { submission_id: f.submission.id, outcome: 'succeeded', download: outcomes.get(f.submission.id) ?? 'queued' });
+		results.set(f.message.id, { submission_id: f.submission.id, outcome: 'succeeded', download: 'queued' });
 	}
 }

@@ -7,6 +7,7 @@
 export { submitJob } from './submit';
 export { submitJobs } from './batch-submit';
 export { pollSubmissions } from './batch-poll';
+export { downloadResults } from './batch-complete';
 export { pollSubmission } from './poll';
 export { downloadResult } from './download';
 export { cancelSubmission } from './cancel';

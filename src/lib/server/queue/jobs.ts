@@ -108,11 +108,11 @@ export const jobDefinitions = {
 		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 4 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
-	// Downloads stream bytes to disk and hash them: fewer at once than the waiting stages.
+	// Results, a batch at a time: downloaded side by side and completed in one transaction.
 	'generation.download': {
 		payload: submissionJob,
 		retryLimit: 6,
-		work: { batchSize: 4, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: cores * 2 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	/** Asks the provider to stop a running task whose job was cancelled. */

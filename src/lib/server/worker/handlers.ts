@@ -11,7 +11,7 @@ import type { Storage } from '../storage/local';
 import type { MediaHelper } from '../media/helper-client';
 import { purgeExpiredTrash } from '../assets/service';
 import { purgeExpiredSessions } from '../auth/sessions';
-import { cancelSubmission, downloadResult, pollSubmission, pollSubmissions, submitJob, submitJobs, sweepGeneration } from '../generation/handlers';
+import { cancelSubmission, downloadResult, downloadResults, pollSubmission, pollSubmissions, submitJob, submitJobs, sweepGeneration } from '../generation/handlers';
 import { ingestAsset } from '../ingest/service';
 import { rolloverDailyUsage } from '../users/quotas';
 import { sweepExpiredTusUploads } from '../uploads/tus';
@@ -72,5 +72,6 @@ export const handlers: { [N in JobName]: Handler<N> } = {
  */
 export const batchHandlers: { [N in JobName]?: BatchHandler<N> } = {
 	'generation.submit': (messages, ctx) => submitJobs(ctx, messages),
-	'generation.poll': (messages, ctx) => pollSubmissions(ctx, messages)
+	'generation.poll': (messages, ctx) => pollSubmissions(ctx, messages),
+	'generation.download': (messages, ctx) => downloadResults(ctx, messages)
 };
