@@ -26,6 +26,7 @@ import { findProvider } from '../providers/registry';
 import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
 import { loadAccounts, type FinishedTask } from './batch-poll';
 import { downloadResult, recordLineage, removeIfUnreferenced, resultFilename } from './download';
+import { lockJobStatuses } from './job-state';
 
 
 interface Fetched {
@@ -137,19 +138,11 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 	const owners = await db.select().from(users).where(inArray(users.id, ownerIds));
 	return db.transaction(async (tx) => {
 		const out = new Map<string, { result: 'completed' | 'skipped'; assetId: string | null; duplicate: boolean }>();
-		// The jobs' row locks, in id order: a cancel (or a second download) waits, then sees the outcome.
-		const locked = await tx
-			.select({ id: jobs.id, status: jobs.status })
-			.from(jobs)
-			.where(
-				inArray(
-					jobs.id,
-					fetched.map((f) => f.task.job.id)
-				)
-			)
-			.orderBy(jobs.id)
-			.for('update');
-		const processing = new Set(locked.filter((j) => j.status === 'processing').map((j) => j.id));
+		const status = await lockJobStatuses(
+			tx,
+			fetched.map((f) => f.task.job.id)
+		);
+		const processing = new Set([...status].filter(([, s]) => s === 'processing').map(([id]) => id));
 		const live = fetched.filter((f) => processing.has(f.task.job.id));
 		for (const f of fetched) if (!processing.has(f.task.job.id)) out.set(f.task.submission.id, { result: 'skipped', assetId: null, duplicate: false });
 		if (live.length === 0) return out;

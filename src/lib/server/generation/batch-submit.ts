@@ -24,7 +24,7 @@ import { ProviderError, type OperationSpec, type Provider } from '../providers/t
 import { enqueueMany } from '../queue/boss';
 import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
 import { asProviderError, handleAttemptFailure } from './failures';
-import { failJob } from './job-state';
+import { failJob, lockJobStatuses } from './job-state';
 import { enqueueProviderCancel } from './queue';
 import { bossPriority } from '../jobs/queueing';
 import { submitJob } from './submit';
@@ -162,18 +162,10 @@ async function submitReserved(
 	let written: { rows: ProviderSubmission[]; gone: Candidate[] };
 	try {
 		written = await db.transaction(async (tx) => {
-			const locked = await tx
-				.select({ id: jobs.id, status: jobs.status })
-				.from(jobs)
-				.where(
-					inArray(
-						jobs.id,
-						reserved.map((r) => r.c.job.id)
-					)
-				)
-				.orderBy(jobs.id)
-				.for('update');
-			const status = new Map(locked.map((j) => [j.id, j.status]));
+			const status = await lockJobStatuses(
+				tx,
+				reserved.map((r) => r.c.job.id)
+			);
 			const queued = reserved.filter((r) => status.get(r.c.job.id) === 'queued');
 			const rows = queued.length
 				? await tx

@@ -20,6 +20,16 @@ export async function loadJob(db: DbOrTx, id: string): Promise<Job | undefined> 
 	return row;
 }
 
+/**
+ * Locks the jobs' rows in id order (two batches never wait on each other in a cycle) and answers
+ * each one's status: a cancel or a second run of the same stage waits, then sees the outcome.
+ */
+export async function lockJobStatuses(tx: DbOrTx, ids: string[]): Promise<Map<string, Job['status']>> {
+	if (ids.length === 0) return new Map();
+	const locked = await tx.select({ id: jobs.id, status: jobs.status }).from(jobs).where(inArray(jobs.id, ids)).orderBy(jobs.id).for('update');
+	return new Map(locked.map((j) => [j.id, j.status]));
+}
+
 export async function publishJob(tx: DbOrTx, type: EventType, job: Job): Promise<void> {
 	await publishEvent(tx, { ownerId: job.ownerId, type, jobId: job.id, data: jobJson(job) });
 }
