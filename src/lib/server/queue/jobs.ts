@@ -84,9 +84,10 @@ export const jobDefinitions = {
 		work: { batchSize: 1, pollingIntervalSeconds: 1, localConcurrency: 1 }
 	},
 	// Generation (generation/): each stage is its own queue, so a slow download never holds a
-	// submit lane. The stages mostly wait on the database and the provider's HTTP, not the CPU, so
-	// many run at once per core; each fetch takes a batch (one round trip per batch instead of per
-	// job) and idle workers poll often, because at 100 jobs/s a 2-second default poll would be the
+	// submit or poll lane. Each fetch takes up to 32 messages, which the stage's batch handler moves
+	// together with a few statements (generation/batch-*.ts); two lanes per process, so one batch's
+	// provider calls overlap another's statements (eight lanes of eight spent more polling for work
+	// than doing it). Idle workers poll often: at 100 jobs/s a 2-second default poll would be the
 	// whole latency budget. Measured with npm run bench:jobs (1000 jobs, 2 workers, 2 cores).
 	// Heartbeats: a killed worker's stage is retried ~10 s later, not after pg-boss's 15 minutes.
 	// notify: sending a stage wakes an idle worker at once (LISTEN/NOTIFY) instead of at its next
@@ -101,7 +102,8 @@ export const jobDefinitions = {
 		queue: { heartbeatSeconds: 10, notify: true }
 	},
 	// One poller per submission: sent with singletonKey = submission id into a stately queue, so a
-	// re-drive from the sweep never doubles the polling of a task.
+	// re-drive from the sweep never doubles the polling of a task. Four lanes: polls decide when a
+	// slot comes free, so they should not wait for a lane.
 	'generation.poll': {
 		payload: submissionJob,
 		retryLimit: 8,
