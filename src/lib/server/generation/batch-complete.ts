@@ -23,9 +23,10 @@ import { enqueueMany } from '../queue/boss';
 import { originalKey, type StoredTemp } from '../storage/local';
 import { effectiveQuotas, recordAssetUsage, tryReserveStorage } from '../users/quotas';
 import { findProvider } from '../providers/registry';
-import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
-import { loadAccounts, type FinishedTask } from './batch-poll';
-import { downloadResult, recordLineage, removeIfUnreferenced, resultFilename } from './download';
+import type { HandlerContext, QueueMessage } from '../worker/handlers';
+import { loadSubmissions, runBatch, type LoadedSubmission, type Results } from './batch';
+import type { FinishedTask } from './batch-poll';
+import { downloadResult, recordLineage, removeIfUnreferenced, resultFilename, StorageQuotaFull } from './download';
 import { lockJobStatuses } from './job-state';
 
 
@@ -36,52 +37,37 @@ interface Fetched {
 	storageKey: string;
 }
 
-/** Thrown inside the transaction to roll it back when an owner's results do not fit their quota. */
-class StorageQuotaFull extends Error {}
-
 type Message = QueueMessage<'generation.download'>;
-type Results = Map<string, Outcome | Error>;
 
 export async function downloadResults(ctx: HandlerContext, messages: Message[]): Promise<Results> {
-	const results: Results = new Map();
-	const ids = [...new Set(messages.map((m) => m.payload.submission_id))];
-	const rows = await ctx.db
-		.select({ submission: providerSubmissions, job: jobs })
-		.from(providerSubmissions)
-		.innerJoin(jobs, eq(jobs.id, providerSubmissions.jobId))
-		.where(inArray(providerSubmissions.id, ids));
-	const accounts = await loadAccounts(
+	const loaded = await loadSubmissions(
 		ctx,
-		rows.map((r) => r.submission.accountId)
+		messages.map((m) => m.payload.submission_id)
 	);
-	const tasks: FinishedTask<Message>[] = [];
-	const single: Message[] = [];
-	const taken = new Set<string>();
-	for (const message of messages) {
-		const row = rows.find((r) => r.submission.id === message.payload.submission_id);
-		const s = row?.submission;
-		const provider = s ? findProvider(s.providerId) : undefined;
-		const account = s?.accountId ? accounts.get(s.accountId) : undefined;
-		if (row && s && !taken.has(s.id) && s.status === 'submitted' && s.resultUrl && s.providerTaskId && s.accountId && row.job.status === 'processing' && provider && account) {
-			taken.add(s.id);
-			tasks.push({ message, submission: s as FinishedTask<Message>['submission'], job: row.job, provider, account, url: s.resultUrl, raw: s.response });
-		} else single.push(message);
-	}
-	const { outcomes, handOff } = await completeResults(ctx, tasks);
-	for (const task of tasks) {
-		const outcome = outcomes.get(task.submission.id);
-		if (outcome) results.set(task.message.id, { job_id: task.job.id, submission_id: task.submission.id, asset_id: outcome.assetId, outcome: outcome.result });
-	}
-	// Off the common path, and whatever the batch could not finish: one message at a time.
-	for (const message of [...single, ...handOff.map((t) => t.message)]) {
-		const log = ctx.log.child({ queue_job_id: message.id });
-		try {
-			results.set(message.id, await downloadResult({ ...ctx, log, attempt: message.attempt }, message.payload.submission_id));
-		} catch (err) {
-			results.set(message.id, err instanceof Error ? err : new Error(String(err)));
-		}
-	}
-	return results;
+	return runBatch(ctx, messages, {
+		subject: (message) => message.payload.submission_id,
+		candidate: (message) => fastCandidate(message, loaded.get(message.payload.submission_id)),
+		batch: async (tasks, results, leftover) => {
+			const { outcomes, handOff } = await completeResults(ctx, tasks);
+			for (const task of tasks) {
+				const outcome = outcomes.get(task.submission.id);
+				if (outcome) results.set(task.message.id, { job_id: task.job.id, submission_id: task.submission.id, asset_id: outcome.assetId, outcome: outcome.result });
+			}
+			leftover.push(...handOff.map((t) => t.message));
+		},
+		one: (messageCtx, message) => downloadResult(messageCtx, message.payload.submission_id)
+	});
+}
+
+/** The batchable case: a result recorded for a running task whose job is still processing. */
+function fastCandidate(message: Message, loaded: LoadedSubmission | undefined): FinishedTask<Message> | null {
+	if (!loaded?.account) return null;
+	const { submission, job, account } = loaded;
+	if (submission.status !== 'submitted' || !submission.resultUrl || !submission.providerTaskId || !submission.accountId) return null;
+	if (job.status !== 'processing') return null;
+	const provider = findProvider(submission.providerId);
+	if (!provider) return null;
+	return { message, submission: submission as FinishedTask<Message>['submission'], job, provider, account, url: submission.resultUrl, raw: submission.response };
 }
 
 /** Each result's outcome by submission id, and the tasks the batch left to the one-message way. */

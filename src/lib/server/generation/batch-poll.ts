@@ -9,20 +9,19 @@
  * Crash safety is poll.ts's: a result url, the slot's release and the download's message commit
  * together, and a re-delivered poll finds the url and hands the result to generation.download.
  */
-import { inArray, sql } from 'drizzle-orm';
-import { credentialsKey, decryptCredentials } from '../accounts/crypto';
-import { jobs, providerAccounts, providerSubmissions, type Job, type ProviderSubmission } from '../db/schema';
+import { sql } from 'drizzle-orm';
+import type { Job, ProviderSubmission } from '../db/schema';
 import { releaseManyAndWake } from '../jobs/slots';
 import { findProvider } from '../providers/registry';
 import { ProviderError, type AccountContext, type Provider, type TaskStatus } from '../providers/types';
 import { enqueueMany } from '../queue/boss';
-import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
+import type { HandlerContext, QueueMessage } from '../worker/handlers';
+import { loadSubmissions, runBatch, settle, type LoadedSubmission, type Results } from './batch';
 import { asProviderError, handleAttemptFailure } from './failures';
 import { reportProgress } from './job-state';
 import { pollSubmission } from './poll';
 
 type Message = QueueMessage<'generation.poll'>;
-type Results = Map<string, Outcome | Error>;
 
 /** A finished task, from a poll or a download message (both name a submission). */
 export interface FinishedTask<M = Message> extends Watched<M> {
@@ -39,79 +38,28 @@ export interface Watched<M = Message> {
 }
 
 export async function pollSubmissions(ctx: HandlerContext, messages: Message[]): Promise<Results> {
-	const results: Results = new Map();
-	const ids = [...new Set(messages.map((m) => m.payload.submission_id))];
-	const rows = await ctx.db
-		.select({ submission: providerSubmissions, job: jobs })
-		.from(providerSubmissions)
-		.innerJoin(jobs, sql`${jobs.id} = ${providerSubmissions.jobId}`)
-		.where(inArray(providerSubmissions.id, ids));
-	const accounts = await loadAccounts(ctx, rows.map((r) => r.submission.accountId));
-
-	const fast: Watched[] = [];
-	const single: Message[] = [];
-	const later: Message[] = [];
-	const taken = new Set<string>();
-	for (const message of messages) {
-		const id = message.payload.submission_id;
-		const row = rows.find((r) => r.submission.id === id);
-		const watched = row && !taken.has(id) ? fastCandidate(message, row.submission, row.job, accounts) : null;
-		if (watched) {
-			taken.add(id);
-			fast.push(watched);
-		} else if (taken.has(id)) later.push(message);
-		else single.push(message);
-	}
-	const fallback: Message[] = [];
-	const fastRun = pollFast(ctx, fast, results).catch((err: unknown) => {
-		// A statement of the batch failed: each message not yet answered goes the one-message way
-		// (a result already recorded is then handed to generation.download).
-		ctx.log.warn({ err, batch_size: fast.length }, 'pipeline:batch-fallback');
-		fallback.push(...fast.filter((w) => !results.has(w.message.id)).map((w) => w.message));
+	const loaded = await loadSubmissions(
+		ctx,
+		messages.map((m) => m.payload.submission_id)
+	);
+	return runBatch(ctx, messages, {
+		subject: (message) => message.payload.submission_id,
+		candidate: (message) => fastCandidate(message, loaded.get(message.payload.submission_id)),
+		batch: (watched, results) => pollFast(ctx, watched, results),
+		one: (messageCtx, message) => pollSubmission(messageCtx, message.payload.submission_id)
 	});
-	await Promise.all([fastRun, ...single.map((m) => pollOne(ctx, m, results))]);
-	for (const m of [...fallback, ...later]) await pollOne(ctx, m, results);
-	return results;
 }
 
 /** The batchable case: a running task with no result yet, its job processing, before its deadline. */
-function fastCandidate(message: Message, submission: ProviderSubmission, job: Job, accounts: Map<string, Watched['account']>): Watched | null {
+function fastCandidate(message: Message, loaded: LoadedSubmission | undefined): Watched | null {
+	if (!loaded?.account) return null;
+	const { submission, job, account } = loaded;
 	if (submission.status !== 'submitted' || !submission.providerTaskId || submission.resultUrl || !submission.accountId) return null;
 	if (job.status !== 'processing') return null;
 	if (submission.deadlineAt && submission.deadlineAt.getTime() < Date.now()) return null;
 	const provider = findProvider(submission.providerId);
-	const account = accounts.get(submission.accountId);
-	if (!provider || !account) return null;
+	if (!provider) return null;
 	return { message, submission: submission as Watched['submission'], job, provider, account };
-}
-
-export async function loadAccounts(ctx: HandlerContext, ids: (string | null)[]): Promise<Map<string, Watched['account']>> {
-	const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-	if (wanted.length === 0) return new Map();
-	const rows = await ctx.db
-		.select({ id: providerAccounts.id, label: providerAccounts.label, blob: providerAccounts.credentialsEncrypted })
-		.from(providerAccounts)
-		.where(inArray(providerAccounts.id, wanted));
-	const key = credentialsKey(ctx.config);
-	const accounts = new Map<string, Watched['account']>();
-	for (const row of rows) {
-		// Undecryptable credentials: pollSubmission reports it for that message alone.
-		try {
-			accounts.set(row.id, { context: { id: row.id, credentials: decryptCredentials(key, row.blob) }, label: row.label });
-		} catch {
-			continue;
-		}
-	}
-	return accounts;
-}
-
-async function pollOne(ctx: HandlerContext, message: Message, results: Results): Promise<void> {
-	const log = ctx.log.child({ queue_job_id: message.id });
-	try {
-		results.set(message.id, await pollSubmission({ ...ctx, log, attempt: message.attempt }, message.payload.submission_id));
-	} catch (err) {
-		results.set(message.id, err instanceof Error ? err : new Error(String(err)));
-	}
 }
 
 async function pollFast(ctx: HandlerContext, watched: Watched[], results: Results): Promise<void> {
@@ -182,18 +130,19 @@ async function pollFast(ctx: HandlerContext, watched: Watched[], results: Result
 }
 
 function fail(ctx: HandlerContext, w: Watched, error: ProviderError, results: Results): Promise<void> {
-	return handleAttemptFailure(ctx, {
-		job: w.job,
-		provider: w.provider,
-		accountId: w.account.context.id,
-		accountLabel: w.account.label,
-		submission: w.submission,
-		stage: 'poll',
-		error,
-		inputAssetIds: w.provider.inputAssets(w.job.operationType, w.job.params).map((i) => i.assetId)
-	}).then(
-		(outcome) => void results.set(w.message.id, outcome),
-		(err: unknown) => void results.set(w.message.id, err instanceof Error ? err : new Error(String(err)))
+	return settle(
+		results,
+		w.message.id,
+		handleAttemptFailure(ctx, {
+			job: w.job,
+			provider: w.provider,
+			accountId: w.account.context.id,
+			accountLabel: w.account.label,
+			submission: w.submission,
+			stage: 'poll',
+			error,
+			inputAssetIds: w.provider.inputAssets(w.job.operationType, w.job.params).map((i) => i.assetId)
+		})
 	);
 }
 

@@ -22,7 +22,8 @@ import { returnReservation } from '../jobs/slots';
 import { findProvider } from '../providers/registry';
 import { ProviderError, type OperationSpec, type Provider } from '../providers/types';
 import { enqueueMany } from '../queue/boss';
-import type { HandlerContext, Outcome, QueueMessage } from '../worker/handlers';
+import type { HandlerContext, QueueMessage } from '../worker/handlers';
+import { runBatch, settle, type Results } from './batch';
 import { asProviderError, handleAttemptFailure } from './failures';
 import { failJob, lockJobStatuses } from './job-state';
 import { enqueueProviderCancel } from './queue';
@@ -31,7 +32,6 @@ import { submitJob } from './submit';
 import { explainNoAccount, waitDelayMs } from './wait-reason';
 
 type Message = QueueMessage<'generation.submit'>;
-type Results = Map<string, Outcome | Error>;
 
 interface Candidate {
 	message: Message;
@@ -42,41 +42,26 @@ interface Candidate {
 }
 
 export async function submitJobs(ctx: HandlerContext, messages: Message[]): Promise<Results> {
-	const results: Results = new Map();
-	const ids = [...new Set(messages.map((m) => m.payload.job_id))];
 	const rows = await ctx.db
 		.select({ job: jobs, tried: sql<boolean>`exists (select 1 from provider_submissions s where s.job_id = ${jobs.id})` })
 		.from(jobs)
-		.where(inArray(jobs.id, ids));
+		.where(
+			inArray(
+				jobs.id,
+				messages.map((m) => m.payload.job_id)
+			)
+		);
 	const byId = new Map(rows.map((r) => [r.job.id, r]));
-
-	const fast: Candidate[] = [];
-	const single: Message[] = [];
-	const later: Message[] = [];
-	const taken = new Set<string>();
-	for (const message of messages) {
-		const id = message.payload.job_id;
-		const row = byId.get(id);
-		const candidate = row && !taken.has(id) ? fastCandidate(row.job, row.tried) : null;
-		if (candidate) {
-			taken.add(id);
-			fast.push({ message, ...candidate });
-		} else if (taken.has(id)) {
-			later.push(message); // the same job twice in one batch: after its first message is done
-		} else {
-			single.push(message);
-		}
-	}
-	const fallback: Message[] = [];
-	const fastRun = submitFast(ctx, fast, results, fallback).catch((err: unknown) => {
-		// A statement of the batch failed (a deadlock the database broke, a lost connection): each
-		// message not yet answered goes the one-message way, which finishes from what the rows say.
-		ctx.log.warn({ err, batch_size: fast.length }, 'pipeline:batch-fallback');
-		fallback.push(...fast.filter((c) => !results.has(c.message.id) && !fallback.includes(c.message)).map((c) => c.message));
+	return runBatch(ctx, messages, {
+		subject: (message) => message.payload.job_id,
+		candidate: (message) => {
+			const row = byId.get(message.payload.job_id);
+			const candidate = row ? fastCandidate(row.job, row.tried) : null;
+			return candidate ? { message, ...candidate } : null;
+		},
+		batch: (candidates, results, leftover) => submitFast(ctx, candidates, results, leftover),
+		one: (messageCtx, message) => submitJob(messageCtx, message.payload.job_id)
 	});
-	await Promise.all([fastRun, ...single.map((m) => submitOne(ctx, m, results))]);
-	for (const m of [...fallback, ...later]) await submitOne(ctx, m, results);
-	return results;
 }
 
 /** The batchable case: queued, never attempted, no slot held, valid params, no inputs to upload. */
@@ -92,16 +77,7 @@ function fastCandidate(job: Job, tried: boolean): Omit<Candidate, 'message'> | n
 	return { job, provider, params, cost: spec.estimateCost(params) };
 }
 
-async function submitOne(ctx: HandlerContext, message: Message, results: Results): Promise<void> {
-	const log = ctx.log.child({ queue_job_id: message.id });
-	try {
-		results.set(message.id, await submitJob({ ...ctx, log, attempt: message.attempt }, message.payload.job_id));
-	} catch (err) {
-		results.set(message.id, err instanceof Error ? err : new Error(String(err)));
-	}
-}
-
-async function submitFast(ctx: HandlerContext, candidates: Candidate[], results: Results, fallback: Message[]): Promise<void> {
+async function submitFast(ctx: HandlerContext, candidates: Candidate[], results: Results, leftover: Message[]): Promise<void> {
 	if (candidates.length === 0) return;
 	const { db, config } = ctx;
 	for (const c of candidates) {
@@ -120,7 +96,7 @@ async function submitFast(ctx: HandlerContext, candidates: Candidate[], results:
 	const waiting: Candidate[] = [];
 	const failures: Promise<void>[] = [];
 	for (const r of reserved) {
-		if (r.account === undefined) fallback.push(r.c.message);
+		if (r.account === undefined) leftover.push(r.c.message);
 		else if (r.account === null) waiting.push(r.c);
 		else {
 			const account = r.account;
@@ -128,23 +104,15 @@ async function submitFast(ctx: HandlerContext, candidates: Candidate[], results:
 				withAccount.push({ c: r.c, account, mapped: r.c.provider.mapParameters(r.c.job.operationType, r.c.params, {}) });
 			} catch (err) {
 				const error = new ProviderError('request', err instanceof Error ? err.message : String(err));
-				failures.push(settle(results, r.c.message, handleAttemptFailure(ctx, attemptFailure(r.c, account, 'upload', error))));
+				failures.push(settle(results, r.c.message.id, handleAttemptFailure(ctx, attemptFailure(r.c, account, 'upload', error))));
 			}
 		}
 	}
-	await Promise.all([waitForAccounts(ctx, waiting, results), ...failures, submitReserved(ctx, withAccount, results, fallback)]);
+	await Promise.all([waitForAccounts(ctx, waiting, results), ...failures, submitReserved(ctx, withAccount, results, leftover)]);
 }
 
 function attemptFailure(c: Candidate, account: ReservedAccount, stage: 'upload' | 'submit', error: ProviderError, submission?: ProviderSubmission) {
 	return { job: c.job, provider: c.provider, accountId: account.context.id, accountLabel: account.account.label, submission, stage, error, inputAssetIds: [] };
-}
-
-async function settle(results: Results, message: Message, outcome: Promise<Outcome>): Promise<void> {
-	try {
-		results.set(message.id, await outcome);
-	} catch (err) {
-		results.set(message.id, err instanceof Error ? err : new Error(String(err)));
-	}
 }
 
 /**
@@ -155,7 +123,7 @@ async function submitReserved(
 	ctx: HandlerContext,
 	reserved: { c: Candidate; account: ReservedAccount; mapped: Record<string, unknown> }[],
 	results: Results,
-	fallback: Message[]
+	leftover: Message[]
 ): Promise<void> {
 	if (reserved.length === 0) return;
 	const { db, boss } = ctx;
@@ -190,7 +158,7 @@ async function submitReserved(
 	} catch (err) {
 		// Another run wrote an attempt meanwhile: each job finds its own way (it holds its slot).
 		if (uniqueViolation(err) !== 'provider_submissions_job_attempt_key') throw err;
-		fallback.push(...reserved.map((r) => r.c.message));
+		leftover.push(...reserved.map((r) => r.c.message));
 		return;
 	}
 	for (const c of written.gone) {
@@ -213,7 +181,7 @@ async function submitReserved(
 				return { r, submission, answer, durationMs: Date.now() - started };
 			} catch (err) {
 				const error = asProviderError(r.c.provider, err);
-				await settle(results, r.c.message, handleAttemptFailure(ctx, attemptFailure(r.c, r.account, 'submit', error, submission)));
+				await settle(results, r.c.message.id, handleAttemptFailure(ctx, attemptFailure(r.c, r.account, 'submit', error, submission)));
 				return null;
 			}
 		})

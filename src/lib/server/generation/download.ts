@@ -109,8 +109,8 @@ interface StoreInput {
 	storageKey: string;
 }
 
-/** Thrown inside the completion transaction to roll it back when the result does not fit the owner's quota. */
-class StorageQuotaFull extends Error {}
+/** Thrown inside a completion transaction to roll it back when results do not fit their owner's quota. */
+export class StorageQuotaFull extends Error {}
 
 async function storeResult(
 	ctx: HandlerContext,

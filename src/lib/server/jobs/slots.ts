@@ -16,7 +16,7 @@ import { wakeWaitingSubmit } from './queueing';
 export async function releaseAndWake(tx: DbOrTx, boss: PgBoss, jobId: string, accountId?: string | null): Promise<void> {
 	if (!(await releaseSlot(tx, jobId))) return;
 	const account = accountId === undefined ? (await tx.select({ a: jobs.accountId }).from(jobs).where(eq(jobs.id, jobId)))[0]?.a : accountId;
-	await wakeNextWaiting(tx, boss, account ?? null, jobId);
+	await wakeNextWaiting(tx, boss, account ?? null, [jobId]);
 }
 
 /**
@@ -29,26 +29,26 @@ export async function returnReservation(tx: DbOrTx, boss: PgBoss, jobId: string)
 }
 
 /**
- * Wakes the queued job that has waited longest (by priority) among those the freed account could
- * run. Without this, a job that found every slot taken would sleep out its backoff (up to
- * GENERATION_WAIT_MAX_MS) while the slot sat idle. SKIP LOCKED: concurrent releases wake
+ * Wakes the `count` queued jobs that have waited longest (by priority) among those the freed
+ * account could run. Without this, a job that found every slot taken would sleep out its backoff
+ * (up to GENERATION_WAIT_MAX_MS) while the slot sat idle. SKIP LOCKED: concurrent releases wake
  * different jobs. A woken job that loses the slot to a fresher one just waits again.
  */
-async function wakeNextWaiting(tx: DbOrTx, boss: PgBoss, accountId: string | null, releasedJobId: string): Promise<void> {
+async function wakeNextWaiting(tx: DbOrTx, boss: PgBoss, accountId: string | null, releasedJobIds: string[], count = 1): Promise<void> {
 	if (!accountId) return;
-	// The woken job goes to the back (updated_at), so the next release wakes another one.
-	const [next] = await tx.execute<{ id: string }>(sql`
+	// The woken jobs go to the back (updated_at), so the next release wakes others.
+	const woken = await tx.execute<{ id: string }>(sql`
 		with next as (
 			select j.id from jobs j, provider_accounts a
 			where a.id = ${accountId}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
-			  and not j.holds_slot and j.wait_reason is not null and j.id <> ${releasedJobId}::uuid
+			  and not j.holds_slot and j.wait_reason is not null and j.id <> all(${`{${releasedJobIds.join(',')}}`}::uuid[])
 			  and (a.owner_id is null or j.owner_id = a.owner_id)
 			order by j.priority, j.updated_at
-			limit 1
+			limit ${count}
 			for update of j skip locked
 		)
 		update jobs set updated_at = now() from next where jobs.id = next.id returning jobs.id`);
-	if (next) await wakeWaitingSubmit(boss, next.id, { tx });
+	for (const { id } of woken) await wakeWaitingSubmit(boss, id, { tx });
 }
 
 /**
@@ -66,29 +66,15 @@ export async function releaseManyAndWake(
 	successes: { accountId: string; generationSeconds: number }[] = []
 ): Promise<void> {
 	if (jobIds.length === 0 && successes.length === 0) return;
-	const ids = `{${jobIds.join(',')}}`;
 	const released = jobIds.length
 		? await tx.execute<{ account_id: string | null }>(sql`
 			update jobs set holds_slot = false, updated_at = now()
-			where id = any(${ids}::uuid[]) and holds_slot
+			where id = any(${`{${jobIds.join(',')}}`}::uuid[]) and holds_slot
 			returning account_id`)
 		: [];
 	const freed = new Map<string, number>();
 	for (const { account_id } of released) if (account_id) freed.set(account_id, (freed.get(account_id) ?? 0) + 1);
-	for (const [accountId, n] of [...freed].sort(([a], [b]) => a.localeCompare(b))) {
-		const woken = await tx.execute<{ id: string }>(sql`
-			with next as (
-				select j.id from jobs j, provider_accounts a
-				where a.id = ${accountId}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
-				  and not j.holds_slot and j.wait_reason is not null and j.id <> all(${ids}::uuid[])
-				  and (a.owner_id is null or j.owner_id = a.owner_id)
-				order by j.priority, j.updated_at
-				limit ${n}
-				for update of j skip locked
-			)
-			update jobs set updated_at = now() from next where jobs.id = next.id returning jobs.id`);
-		for (const { id } of woken) await wakeWaitingSubmit(boss, id, { tx });
-	}
+	for (const [accountId, n] of [...freed].sort(([a], [b]) => a.localeCompare(b))) await wakeNextWaiting(tx, boss, accountId, jobIds, n);
 	const counters = new Map<string, { freed: number; successes: number; seconds: number }>();
 	for (const [accountId, n] of freed) counters.set(accountId, { freed: n, successes: 0, seconds: 0 });
 	for (const s of successes) {
