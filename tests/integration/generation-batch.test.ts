@@ -4,7 +4,9 @@
  * one attempt per job with its task id, start event and first poll; jobs beyond the free slots
  * wait with their reason; a batch of polls that finds the tasks done gives the slots back with
  * the accounts' success counts, makes as many waiting jobs due as slots came free, and queues the
- * downloads; a batch of downloads stores every result as an asset and completes the jobs. Anything off the common path is the one-message
+ * downloads; a batch of downloads stores every result as an asset and completes the jobs. A slot
+ * released twice (a poll re-delivered after a crash) is freed and counted once; many waiting
+ * messages are made due in one statement, and only they. Anything off the common path is the one-message
  * handlers' (covered by the worker tests), and a message of one job is never answered for another.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
@@ -15,7 +17,8 @@ import { pollSubmissions } from '../../src/lib/server/generation/batch-poll';
 import { submitJobs } from '../../src/lib/server/generation/batch-submit';
 import { config } from '../../src/lib/server/config';
 import { logger } from '../../src/lib/server/logger';
-import { createBoss, ensureQueues, type PgBoss } from '../../src/lib/server/queue/boss';
+import { releaseSlots, wakeWaiting } from '../../src/lib/server/jobs/slots';
+import { createBoss, enqueueMany, ensureQueues, wakeKeyedMany, type PgBoss } from '../../src/lib/server/queue/boss';
 import { createLocalStorage } from '../../src/lib/server/storage/local';
 import type { HandlerContext } from '../../src/lib/server/worker/handlers';
 import { makeAccount, makeJob, testConfig } from '../support/accounts';
@@ -137,6 +140,62 @@ describe('generation batch stages', () => {
 		expect(ingest[0].n).toBe(2);
 		const [owner] = await t.sql<{ used: string }[]>`select storage_bytes_used::text as used from users where id = ${user.id}`;
 		expect(Number(owner.used)).toBe(results2.reduce((sum, a) => sum + (a.fileSizeBytes ?? 0), 0));
+	});
+
+	it('frees a slot and counts its success once when the release runs twice (a re-delivered poll)', async () => {
+		const { user } = await makeUser(t.db);
+		const account = await makeAccount(t.db, { ownerId: user.id, credentials: { api_key: px.keys.a }, maxConcurrentJobs: 3 });
+		const made = await Promise.all(Array.from({ length: 2 }, () => makeJob(t.db, user.id)));
+		await t.db.update(jobs).set({ status: 'processing', accountId: account.id, holdsSlot: true }).where(inArray(jobs.id, made.map((j) => j.id)));
+		await t.db.update(providerAccounts).set({ currentJobs: 2 }).where(eq(providerAccounts.id, account.id));
+		const finished = made.map((j) => ({ jobId: j.id, generationSeconds: 4 }));
+
+		const first = await releaseSlots(t.db, finished);
+		expect(first.get(account.id)).toBe(2);
+		const again = await releaseSlots(t.db, finished);
+		expect(again.size).toBe(0);
+		const [row] = await t.db.select().from(providerAccounts).where(eq(providerAccounts.id, account.id));
+		expect(row).toMatchObject({ currentJobs: 0, successCount: 2, avgGenerationSec: 4 });
+		const held = await t.db.select().from(jobs).where(and(inArray(jobs.id, made.map((j) => j.id)), eq(jobs.holdsSlot, true)));
+		expect(held).toHaveLength(0);
+	});
+
+	it('wakes many waiting messages in one statement: only those under the keys, and only while not yet running', async () => {
+		const keys = Array.from({ length: 3 }, () => crypto.randomUUID());
+		const later = new Date(Date.now() + 3_600_000);
+		await enqueueMany(boss, 'generation.submit', [...keys, crypto.randomUUID()].map((k) => ({ payload: { job_id: k }, singletonKey: k, startAfter: later })));
+		const before = await t.sql<{ singleton_key: string; keep: number }[]>`select singleton_key, extract(epoch from keep_until - start_after)::int as keep
+			from pgboss.job where name = 'generation.submit' and singleton_key = any(${keys})`;
+
+		const woken = await t.db.transaction((tx) => wakeKeyedMany(boss, 'generation.submit', [...keys.slice(0, 2), 'no-such-key'], { tx }));
+		expect(woken).toBe(2);
+		const after = await queued('generation.submit', keys);
+		expect(after.filter((m) => m.due).map((m) => m.singleton_key).sort()).toEqual(keys.slice(0, 2).sort());
+		// The retention window moved with the start, so pg-boss's sweep will not take a pending job for expired.
+		const windows = await t.sql<{ singleton_key: string; keep: number }[]>`select singleton_key, extract(epoch from keep_until - start_after)::int as keep
+			from pgboss.job where name = 'generation.submit' and singleton_key = any(${keys})`;
+		for (const w of windows) expect(w.keep).toBe(before.find((b) => b.singleton_key === w.singleton_key)?.keep);
+		// Nothing is due twice: a message already taken by a worker is not touched.
+		await t.sql`update pgboss.job set state = 'active', started_on = now() where name = 'generation.submit' and singleton_key = ${keys[2]}`;
+		expect(await t.db.transaction((tx) => wakeKeyedMany(boss, 'generation.submit', [keys[2]], { tx }))).toBe(0);
+	});
+
+	it('hands each freed slot to one waiting job, the longest waiting first, never to a job that does not wait', async () => {
+		const { user } = await makeUser(t.db);
+		const account = await makeAccount(t.db, { ownerId: user.id, credentials: { api_key: px.keys.a }, maxConcurrentJobs: 2 });
+		const waiting: string[] = [];
+		for (let i = 0; i < 3; i++) {
+			const job = await makeJob(t.db, user.id);
+			await t.db.update(jobs).set({ waitReason: 'The account for Pixverse is busy', updatedAt: new Date(Date.now() - (10 - i) * 1000) }).where(eq(jobs.id, job.id));
+			waiting.push(job.id);
+		}
+		const fresh = await makeJob(t.db, user.id);
+		const later = new Date(Date.now() + 3_600_000);
+		await enqueueMany(boss, 'generation.submit', [...waiting, fresh.id].map((id) => ({ payload: { job_id: id }, singletonKey: id, startAfter: later })));
+
+		await t.db.transaction((tx) => wakeWaiting(tx, boss, new Map([[account.id, 2]]), []));
+		const due = (await queued('generation.submit', [...waiting, fresh.id])).filter((m) => m.due).map((m) => m.singleton_key);
+		expect(due.sort()).toEqual(waiting.slice(0, 2).sort());
 	});
 
 	it('answers each message on its own: a job no longer queued is skipped, the rest are submitted', async () => {

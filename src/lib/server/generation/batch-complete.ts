@@ -17,7 +17,7 @@ import { assets, jobs, providerSubmissions, users, type Asset } from '../db/sche
 import { publishEvents } from '../events/publish';
 import { onParentFinished } from '../jobs/children';
 import { jobJson } from '../jobs/json';
-import { releaseManyAndWake } from '../jobs/slots';
+import { releaseSlots, wakeWaiting } from '../jobs/slots';
 import { sniffFile, type SniffedType } from '../media';
 import { enqueueMany } from '../queue/boss';
 import { originalKey, type StoredTemp } from '../storage/local';
@@ -210,9 +210,14 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 			.where(and(inArray(jobs.id, [...assetOf.keys()]), eq(jobs.status, 'processing')))
 			.returning();
 		// The slots went back when the provider reported success; this frees any the jobs still hold.
-		await releaseManyAndWake(
+		const freed = await releaseSlots(
+			tx,
+			completed.map((j) => ({ jobId: j.id }))
+		);
+		await wakeWaiting(
 			tx,
 			boss,
+			freed,
 			completed.map((j) => j.id)
 		);
 		await publishEvents(

@@ -11,7 +11,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Job, ProviderSubmission } from '../db/schema';
-import { releaseManyAndWake } from '../jobs/slots';
+import { releaseSlots, wakeWaiting } from '../jobs/slots';
 import { findProvider } from '../providers/registry';
 import { ProviderError, type AccountContext, type Provider, type TaskStatus } from '../providers/types';
 import { enqueueMany } from '../queue/boss';
@@ -147,9 +147,9 @@ function fail(ctx: HandlerContext, w: Watched, error: ProviderError, results: Re
 }
 
 /**
- * Tasks the provider finished: their result urls, their slots back (the provider's work is done:
- * the next waiting jobs may start at once) with the accounts' success counts, and their downloads
- * queued, in one transaction. The downloads run in generation.download's own lanes: done here, a
+ * Tasks the provider finished: their slots back at once (the provider's work is done: the next
+ * waiting jobs may start) with the accounts' success counts, then in one transaction their result
+ * urls, their downloads queued and the waiting jobs woken. The downloads run in generation.download's own lanes: done here, a
  * batch's downloads and completion held its poll lane for seconds, while the polls of other
  * tasks (each holding a slot until it is seen done) waited for a lane (bench:jobs).
  */
@@ -158,12 +158,16 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 	const { db, boss } = ctx;
 	const values = finished.map((f) => ({ id: f.submission.id, url: f.url, response: f.raw ?? null }));
 	const now = Date.now();
+	// The slots first, in a statement of their own (jobs/slots.ts releaseSlots says why). A crash
+	// before the transaction below leaves the poll to be retried: it asks the provider again, finds
+	// the result, and records it; the slots are not released or counted twice.
+	const freed = await releaseSlots(
+		db,
+		finished.map((f) => ({ jobId: f.job.id, generationSeconds: f.submission.submittedAt ? (now - f.submission.submittedAt.getTime()) / 1000 : 0 }))
+	);
 	await db.transaction(async (tx) => {
 		// Committed without waiting for its WAL flush (synchronous_commit off for this transaction
-		// alone), as the pool's reservations are: its last statement locks the accounts every
-		// reservation locks. A crash can lose only this transaction, whole: the poll is retried,
-		// asks the provider again and finds the result; a lost decrement would be recounted by the
-		// sweep.
+		// alone): a crash can lose only this transaction, whole, and the poll is retried as above.
 		await tx.execute(sql`
 			update provider_submissions s set result_url = v.url, response = coalesce(v.response, s.response)
 			from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, url text, response jsonb),
@@ -175,14 +179,11 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 			finished.map((f) => ({ payload: { submission_id: f.submission.id }, singletonKey: f.submission.id })),
 			{ tx }
 		);
-		await releaseManyAndWake(
+		await wakeWaiting(
 			tx,
 			boss,
-			finished.map((f) => f.job.id),
-			finished.map((f) => ({
-				accountId: f.submission.accountId,
-				generationSeconds: f.submission.submittedAt ? (now - f.submission.submittedAt.getTime()) / 1000 : 0
-			}))
+			freed,
+			finished.map((f) => f.job.id)
 		);
 	});
 	for (const f of finished) {

@@ -301,7 +301,7 @@ async function waitForAccounts(ctx: HandlerContext, candidates: Candidate[], res
 				)
 				.returning();
 			// Each waits under its own key (as requeueSubmit sends it), all in one statement: a freed
-			// slot makes the message due (jobs/queueing.ts wakeWaitingSubmit).
+			// slot makes the message due (jobs/queueing.ts wakeWaitingSubmits).
 			await enqueueMany(
 				boss,
 				'generation.submit',

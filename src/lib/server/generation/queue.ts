@@ -23,7 +23,7 @@ export async function enqueueProviderCancel(boss: PgBoss, submissionId: string, 
 
 /**
  * Re-sends a job that must wait (no free account, a retry after a transient failure), keyed by
- * the job: a job has at most one such message, and wakeWaitingSubmit (jobs/queueing.ts) can move
+ * the job: a job has at most one such message, and wakeWaitingSubmits (jobs/queueing.ts) can move
  * it forward.
  */
 export async function requeueSubmit(boss: PgBoss, job: Pick<Job, 'id' | 'priority'>, { tx, delayMs }: { tx?: DbOrTx; delayMs: number }): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import type { Job } from '../db/schema';
 import type { DbOrTx } from '../db/client';
-import { enqueue, wakeKeyed, type PgBoss } from '../queue/boss';
+import { enqueue, wakeKeyedMany, type PgBoss } from '../queue/boss';
 
 export function bossPriority(priority: number): number {
 	return 10 - priority;
@@ -34,9 +34,9 @@ export async function enqueueSubmit(
 }
 
 /**
- * A slot came free: the waiting job's message (sent under its job id by requeueSubmit in
- * generation/queue.ts) is due now instead of after its backoff.
+ * Slots came free: the waiting jobs' messages (each sent under its job id by requeueSubmit in
+ * generation/queue.ts) are due now instead of after their backoff. One statement for all of them.
  */
-export async function wakeWaitingSubmit(boss: PgBoss, jobId: string, { tx }: { tx?: DbOrTx } = {}): Promise<boolean> {
-	return wakeKeyed(boss, 'generation.submit', jobId, { tx });
+export async function wakeWaitingSubmits(boss: PgBoss, jobIds: string[], { tx }: { tx: DbOrTx }): Promise<number> {
+	return wakeKeyedMany(boss, 'generation.submit', jobIds, { tx });
 }

@@ -10,13 +10,13 @@ import { refundCredits, releaseSlot } from '../accounts/pool';
 import type { DbOrTx } from '../db/client';
 import { jobs } from '../db/schema';
 import type { PgBoss } from '../queue/boss';
-import { wakeWaitingSubmit } from './queueing';
+import { wakeWaitingSubmits } from './queueing';
 
 /** Frees the job's slot, and hands it on to the job that has waited longest for one. */
 export async function releaseAndWake(tx: DbOrTx, boss: PgBoss, jobId: string, accountId?: string | null): Promise<void> {
 	if (!(await releaseSlot(tx, jobId))) return;
 	const account = accountId === undefined ? (await tx.select({ a: jobs.accountId }).from(jobs).where(eq(jobs.id, jobId)))[0]?.a : accountId;
-	await wakeNextWaiting(tx, boss, account ?? null, [jobId]);
+	if (account) await wakeWaiting(tx, boss, new Map([[account, 1]]), [jobId]);
 }
 
 /**
@@ -29,75 +29,76 @@ export async function returnReservation(tx: DbOrTx, boss: PgBoss, jobId: string)
 }
 
 /**
- * Wakes the `count` queued jobs that have waited longest (by priority) among those the freed
- * account could run. Without this, a job that found every slot taken would sleep out its backoff
- * (up to GENERATION_WAIT_MAX_MS) while the slot sat idle. SKIP LOCKED: concurrent releases wake
- * different jobs. A woken job that loses the slot to a fresher one just waits again.
+ * Wakes, for each account, as many queued jobs as it freed slots, those that have waited longest
+ * (by priority) among the jobs it could run. Without this, a job that found every slot taken
+ * would sleep out its backoff (up to GENERATION_WAIT_MAX_MS) while the slot sat idle. SKIP LOCKED:
+ * concurrent releases wake different jobs. The woken go to the back (updated_at), so the next
+ * account's wake, in this transaction or another, picks others. A woken job that loses the slot
+ * to a fresher one just waits again. Their messages become due in one statement (wakeKeyedMany).
  */
-async function wakeNextWaiting(tx: DbOrTx, boss: PgBoss, accountId: string | null, releasedJobIds: string[], count = 1): Promise<void> {
-	if (!accountId) return;
-	// The woken jobs go to the back (updated_at), so the next release wakes others.
-	const woken = await tx.execute<{ id: string }>(sql`
-		with next as (
-			select j.id from jobs j, provider_accounts a
-			where a.id = ${accountId}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
-			  and not j.holds_slot and j.wait_reason is not null and j.id <> all(${`{${releasedJobIds.join(',')}}`}::uuid[])
-			  and (a.owner_id is null or j.owner_id = a.owner_id)
-			order by j.priority, j.updated_at
-			limit ${count}
-			for update of j skip locked
-		)
-		update jobs set updated_at = now() from next where jobs.id = next.id returning jobs.id`);
-	for (const { id } of woken) await wakeWaitingSubmit(boss, id, { tx });
+export async function wakeWaiting(tx: DbOrTx, boss: PgBoss, freed: Map<string, number>, releasedJobIds: string[]): Promise<void> {
+	const woken: string[] = [];
+	for (const [accountId, count] of [...freed].sort(([a], [b]) => a.localeCompare(b))) {
+		const rows = await tx.execute<{ id: string }>(sql`
+			with next as (
+				select j.id from jobs j, provider_accounts a
+				where a.id = ${accountId}::uuid and j.status = 'queued' and j.provider_id = a.provider_id
+				  and not j.holds_slot and j.wait_reason is not null and j.id <> all(${`{${releasedJobIds.join(',')}}`}::uuid[])
+				  and (a.owner_id is null or j.owner_id = a.owner_id)
+				order by j.priority, j.updated_at
+				limit ${count}
+				for update of j skip locked
+			)
+			update jobs set updated_at = now() from next where jobs.id = next.id returning jobs.id`);
+		woken.push(...rows.map((r) => r.id));
+	}
+	await wakeWaitingSubmits(boss, woken, { tx });
 }
 
 /**
- * releaseAndWake for many jobs in a few statements, with the accounts' success counts when the
- * jobs' tasks finished: the jobs give up their slots (one statement), each account with freed
- * slots wakes as many waiting jobs as it freed, and LAST one statement moves every account's
- * counters. The account rows are what every reservation locks: taken last, they are held only
- * for that statement and the commit (bench:jobs measured reservations waiting 120 ms on average
- * behind releases that locked the accounts first and then woke jobs).
+ * Frees many jobs' slots in ONE statement that commits on its own (pass the Db, not a
+ * transaction): the jobs give up their slots and their accounts' counters move, with the success
+ * counts of the jobs whose tasks finished. Answers how many slots each account freed, for
+ * wakeWaiting. Why alone: the account rows are what every reservation locks, and it locks them
+ * before the jobs it claims. Released at the end of a transaction that had first locked jobs (and
+ * the jobs it woke), they were held through the commit's round trip, reservations queued behind
+ * them, and a reservation claiming a job that release had woken deadlocked with it (bench:jobs: a
+ * second's stall of the whole pool, twice a run). Alone, the accounts are locked for one statement
+ * and nothing else is held meanwhile. Only jobs still holding a slot are released, and a success
+ * is counted only with its release, so a redelivered poll counts nothing twice. Committed without
+ * waiting for its WAL flush: lost in a crash, the slots are still held and the poll, retried,
+ * releases them.
  */
-export async function releaseManyAndWake(
-	tx: DbOrTx,
-	boss: PgBoss,
-	jobIds: string[],
-	successes: { accountId: string; generationSeconds: number }[] = []
-): Promise<void> {
-	if (jobIds.length === 0 && successes.length === 0) return;
-	const released = jobIds.length
-		? await tx.execute<{ account_id: string | null }>(sql`
-			update jobs set holds_slot = false, updated_at = now()
-			where id = any(${`{${jobIds.join(',')}}`}::uuid[]) and holds_slot
-			returning account_id`)
-		: [];
+export async function releaseSlots(db: DbOrTx, released: { jobId: string; generationSeconds?: number }[]): Promise<Map<string, number>> {
 	const freed = new Map<string, number>();
-	for (const { account_id } of released) if (account_id) freed.set(account_id, (freed.get(account_id) ?? 0) + 1);
-	for (const [accountId, n] of [...freed].sort(([a], [b]) => a.localeCompare(b))) await wakeNextWaiting(tx, boss, accountId, jobIds, n);
-	const counters = new Map<string, { freed: number; successes: number; seconds: number }>();
-	for (const [accountId, n] of freed) counters.set(accountId, { freed: n, successes: 0, seconds: 0 });
-	for (const s of successes) {
-		const c = counters.get(s.accountId) ?? { freed: 0, successes: 0, seconds: 0 };
-		c.successes += 1;
-		c.seconds += s.generationSeconds;
-		counters.set(s.accountId, c);
-	}
-	if (counters.size === 0) return;
-	const rows = JSON.stringify([...counters].map(([account_id, c]) => ({ account_id, ...c })));
-	await tx.execute(sql`
+	if (released.length === 0) return freed;
+	const rows = JSON.stringify(released.map((r) => ({ job_id: r.jobId, seconds: r.generationSeconds ?? null })));
+	const counts = await db.execute<{ account_id: string; freed: number }>(sql`
 		with v as (
-			select * from jsonb_to_recordset(${rows}::jsonb) as x(account_id uuid, freed int, successes int, seconds float8)
+			select * from jsonb_to_recordset(${rows}::jsonb) as x(job_id uuid, seconds float8)
+		), released as (
+			update jobs j set holds_slot = false, updated_at = now()
+			from v where j.id = v.job_id and j.holds_slot
+			returning j.account_id, v.seconds
+		), counts as (
+			select account_id, count(*)::int as freed, count(seconds)::int as successes, coalesce(sum(seconds), 0) as seconds
+			from released where account_id is not null group by account_id
 		), locked as (
 			-- In id order, as every reservation locks accounts: never a cycle. NO KEY UPDATE: not
 			-- against the KEY SHARE locks of rows being inserted that reference the account.
-			select a.id from provider_accounts a where a.id in (select account_id from v) order by a.id for no key update
+			select a.id from provider_accounts a where a.id in (select account_id from counts) order by a.id for no key update
+		), moved as (
+			update provider_accounts a set
+				current_jobs = greatest(a.current_jobs - c.freed, 0),
+				success_count = a.success_count + c.successes,
+				avg_generation_sec = case when c.successes = 0 then a.avg_generation_sec
+					else (coalesce(a.avg_generation_sec, 0) * a.success_count + c.seconds) / (a.success_count + c.successes) end,
+				updated_at = now()
+			from locked l join counts c on c.account_id = l.id where a.id = l.id
+			returning a.id
 		)
-		update provider_accounts a set
-			current_jobs = greatest(a.current_jobs - v.freed, 0),
-			success_count = a.success_count + v.successes,
-			avg_generation_sec = case when v.successes = 0 then a.avg_generation_sec
-				else (coalesce(a.avg_generation_sec, 0) * a.success_count + v.seconds) / (a.success_count + v.successes) end,
-			updated_at = now()
-		from locked l join v on v.account_id = l.id where a.id = l.id`);
+		select c.account_id, c.freed from counts c, (select set_config('synchronous_commit', 'off', true)) as cfg
+		where (select count(*) from moved) >= 0`);
+	for (const c of counts) freed.set(c.account_id, c.freed);
+	return freed;
 }
