@@ -10,9 +10,10 @@
  * over an owner's storage quota, a submission not in the state this expects) goes through
  * downloadResult (download.ts) for that message alone, whose retries and failure rules apply.
  */
-import { and, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { lockStorageKeys } from '../assets/service';
 import type { DbOrTx } from '../db/client';
+import { anyId } from '../db/prepared';
 import { assets, jobs, providerSubmissions, users, type Asset } from '../db/schema';
 import { publishEvents } from '../events/publish';
 import { onParentFinished } from '../jobs/children';
@@ -121,7 +122,7 @@ async function completeResults(
 async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<string, { result: 'completed' | 'skipped'; assetId: string | null; duplicate: boolean }>> {
 	const { db, boss, storage, config } = ctx;
 	const ownerIds = [...new Set(fetched.map((f) => f.task.job.ownerId))];
-	const owners = await db.select().from(users).where(inArray(users.id, ownerIds));
+	const owners = await db.select().from(users).where(anyId(users.id, ownerIds));
 	return db.transaction(async (tx) => {
 		const out = new Map<string, { result: 'completed' | 'skipped'; assetId: string | null; duplicate: boolean }>();
 		const status = await lockJobStatuses(
@@ -193,10 +194,7 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 			.set({ status: 'succeeded' })
 			.where(
 				and(
-					inArray(
-						providerSubmissions.id,
-						live.map((f) => f.task.submission.id)
-					),
+					anyId(providerSubmissions.id, live.map((f) => f.task.submission.id)),
 					eq(providerSubmissions.status, 'submitted')
 				)
 			);
@@ -207,7 +205,7 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 		const completed = await tx
 			.update(jobs)
 			.set({ status: 'completed', assetId: sql`case ${jobs.id} ${assetCase} end`, progress: 1, waitReason: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
-			.where(and(inArray(jobs.id, [...assetOf.keys()]), eq(jobs.status, 'processing')))
+			.where(and(anyId(jobs.id, [...assetOf.keys()]), eq(jobs.status, 'processing')))
 			.returning();
 		// The slots went back when the provider reported success; this frees any the jobs still hold.
 		const freed = await releaseSlots(
@@ -229,7 +227,7 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 			.from(jobs)
 			.where(
 				and(
-					inArray(
+					anyId(
 						jobs.parentJobId,
 						completed.map((j) => j.id)
 					),

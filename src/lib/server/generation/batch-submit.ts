@@ -12,9 +12,10 @@
  * ids commit in the same transaction that queues their polls. A batch interrupted anywhere is
  * re-delivered message by message and submitJob finishes it from what the rows say.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { reserveAccount, type ReservedAccount } from '../accounts/pool';
 import { uniqueViolation } from '../db/errors';
+import { anyId } from '../db/prepared';
 import { jobs, providerSubmissions, type Job, type ProviderSubmission } from '../db/schema';
 import { publishEvents } from '../events/publish';
 import { jobJson } from '../jobs/json';
@@ -46,10 +47,7 @@ export async function submitJobs(ctx: HandlerContext, messages: Message[]): Prom
 		.select({ job: jobs, tried: sql<boolean>`exists (select 1 from provider_submissions s where s.job_id = ${jobs.id})` })
 		.from(jobs)
 		.where(
-			inArray(
-				jobs.id,
-				messages.map((m) => m.payload.job_id)
-			)
+			anyId(jobs.id, messages.map((m) => m.payload.job_id))
 		);
 	const byId = new Map(rows.map((r) => [r.job.id, r]));
 	return runBatch(ctx, messages, {
@@ -211,10 +209,7 @@ async function submitReserved(
 					.set({ status: 'processing', startedAt: sql`now()`, waitReason: null, progress: 0, updatedAt: sql`now()` })
 					.where(
 						and(
-							inArray(
-								jobs.id,
-								mine.map((a) => a.submission.jobId)
-							),
+							anyId(jobs.id, mine.map((a) => a.submission.jobId)),
 							eq(jobs.status, 'queued')
 						)
 					)
@@ -291,10 +286,7 @@ async function waitForAccounts(ctx: HandlerContext, candidates: Candidate[], res
 				.set({ waitReason: why.reason, progress: null, updatedAt: sql`now()` })
 				.where(
 					and(
-						inArray(
-							jobs.id,
-							group.map((c) => c.job.id)
-						),
+						anyId(jobs.id, group.map((c) => c.job.id)),
 						eq(jobs.status, 'queued'),
 						eq(jobs.holdsSlot, false)
 					)

@@ -3,8 +3,9 @@
  * share: splitting a fetched batch between the batch path and the stage's one-message handler,
  * sending the batch path's leftovers the one-message way, and the read poll and download start from.
  */
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { credentialsKey, decryptCredentials } from '../accounts/crypto';
+import { anyId } from '../db/prepared';
 import { jobs, providerAccounts, providerSubmissions, type Job, type ProviderSubmission } from '../db/schema';
 import type { AccountContext } from '../providers/types';
 import type { HandlerContext, Outcome } from '../worker/handlers';
@@ -84,7 +85,7 @@ export async function loadSubmissions(ctx: HandlerContext, ids: string[]): Promi
 		.select({ submission: providerSubmissions, job: jobs })
 		.from(providerSubmissions)
 		.innerJoin(jobs, eq(jobs.id, providerSubmissions.jobId))
-		.where(inArray(providerSubmissions.id, [...new Set(ids)]));
+		.where(anyId(providerSubmissions.id, [...new Set(ids)]));
 	const accountIds = [...new Set(rows.map((r) => r.submission.accountId).filter((id): id is string => id !== null))];
 	const accounts = new Map<string, LoadedSubmission['account']>();
 	if (accountIds.length) {
@@ -92,7 +93,7 @@ export async function loadSubmissions(ctx: HandlerContext, ids: string[]): Promi
 		const found = await ctx.db
 			.select({ id: providerAccounts.id, label: providerAccounts.label, blob: providerAccounts.credentialsEncrypted })
 			.from(providerAccounts)
-			.where(inArray(providerAccounts.id, accountIds));
+			.where(anyId(providerAccounts.id, accountIds));
 		for (const row of found) {
 			// Undecryptable credentials: the one-message handler reports it for that message alone.
 			try {

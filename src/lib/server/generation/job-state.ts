@@ -6,6 +6,7 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { refundCredits } from '../accounts/pool';
+import { anyId } from '../db/prepared';
 import type { DbOrTx } from '../db/client';
 import { jobs, type ErrorClass, type Job } from '../db/schema';
 import { publishEvent, type EventType } from '../events/publish';
@@ -26,7 +27,7 @@ export async function loadJob(db: DbOrTx, id: string): Promise<Job | undefined> 
  */
 export async function lockJobStatuses(tx: DbOrTx, ids: string[]): Promise<Map<string, Job['status']>> {
 	if (ids.length === 0) return new Map();
-	const locked = await tx.select({ id: jobs.id, status: jobs.status }).from(jobs).where(inArray(jobs.id, ids)).orderBy(jobs.id).for('update');
+	const locked = await tx.select({ id: jobs.id, status: jobs.status }).from(jobs).where(anyId(jobs.id, ids)).orderBy(jobs.id).for('update');
 	return new Map(locked.map((j) => [j.id, j.status]));
 }
 
