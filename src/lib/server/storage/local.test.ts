@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLocalStorage, TooLargeError } from './local';
 
@@ -33,5 +35,31 @@ describe('adoptFile', () => {
 		expect(fs.existsSync(file)).toBe(true);
 		const tmp = path.join(root, 'media2', 'tmp');
 		expect(fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).toEqual([]);
+	});
+});
+
+describe('local storage directories', () => {
+	it('makes a directory removed behind its back again: uploads, adopted files and derived files still land', async () => {
+		const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'pixsim7-dirs-'));
+		const storage = createLocalStorage(root);
+		await storage.putDerived('thumbs/ab/one.webp', Buffer.from('first'));
+		// Someone cleans up: the temp directory and the derived files' directory go away.
+		await fsp.rm(path.join(root, 'tmp'), { recursive: true, force: true });
+		await fsp.rm(path.join(root, 'thumbs'), { recursive: true, force: true });
+		await storage.putDerived('thumbs/ab/two.webp', Buffer.from('second'));
+		expect(await fsp.readFile(storage.absolutePath('thumbs/ab/two.webp'), 'utf8')).toBe('second');
+
+		await fsp.rm(path.join(root, 'tmp'), { recursive: true, force: true });
+		const temp = await storage.writeTemp(Readable.from([Buffer.from('uploaded bytes')]), 1024);
+		expect(temp.size).toBe(14);
+		const key = await storage.commitOriginal(temp, 'bin');
+		expect(await fsp.readFile(storage.absolutePath(key), 'utf8')).toBe('uploaded bytes');
+
+		await fsp.rm(path.join(root, 'tmp'), { recursive: true, force: true });
+		const outside = path.join(root, 'outside.bin');
+		await fsp.writeFile(outside, 'adopted');
+		const adopted = await storage.adoptFile(outside, 1024);
+		expect(adopted.size).toBe(7);
+		await fsp.rm(root, { recursive: true, force: true });
 	});
 });

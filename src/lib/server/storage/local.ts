@@ -70,15 +70,36 @@ export function createLocalStorage(root: string): Storage {
 		return full;
 	}
 
+	// Directories this process made or found: each file written used to cost a mkdir first (two
+	// per derived file), a thread-pool round trip each (bench:jobs: mkdir was the largest
+	// file-system item in a worker's profile). A directory removed behind our back is made again
+	// when the write or rename into it fails with ENOENT.
+	const made = new Set<string>();
+	async function ensureDir(dir: string): Promise<void> {
+		if (made.has(dir)) return;
+		await fsp.mkdir(dir, { recursive: true });
+		made.add(dir);
+	}
+	async function intoDir<T>(dir: string, write: () => Promise<T>): Promise<T> {
+		await ensureDir(dir);
+		try {
+			return await write();
+		} catch (err) {
+			if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+			made.delete(dir);
+			await ensureDir(dir);
+			return write();
+		}
+	}
+
 	async function tempFile(): Promise<string> {
-		await fsp.mkdir(tmpDir, { recursive: true });
+		await ensureDir(tmpDir);
 		return path.join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
 	}
 
 	async function moveIntoPlace(from: string, key: string): Promise<void> {
 		const to = absolutePath(key);
-		await fsp.mkdir(path.dirname(to), { recursive: true });
-		await fsp.rename(from, to);
+		await intoDir(path.dirname(to), () => fsp.rename(from, to));
 	}
 
 	return {
@@ -100,9 +121,12 @@ export function createLocalStorage(root: string): Storage {
 					done(null, chunk);
 				}
 			});
+			// Opened before the body is read, so a temp directory removed meanwhile is made again here.
+			const file = await intoDir(tmpDir, () => fsp.open(tempPath, 'wx'));
 			try {
-				await pipeline(source, meter, fs.createWriteStream(tempPath, { flags: 'wx', highWaterMark: STREAM_BUFFER_BYTES }));
+				await pipeline(source, meter, file.createWriteStream({ highWaterMark: STREAM_BUFFER_BYTES }));
 			} catch (err) {
+				await file.close().catch(() => {});
 				await fsp.rm(tempPath, { force: true });
 				throw err;
 			}
@@ -114,7 +138,7 @@ export function createLocalStorage(root: string): Storage {
 			if (size > maxBytes) throw new TooLargeError(maxBytes);
 			const tempPath = await tempFile();
 			try {
-				await fsp.link(filePath, tempPath);
+				await intoDir(tmpDir, () => fsp.link(filePath, tempPath));
 			} catch (err) {
 				// Another filesystem (or one without hard links): the bytes have to be copied.
 				if (!isLinkUnsupported(err)) throw err;
@@ -148,7 +172,7 @@ export function createLocalStorage(root: string): Storage {
 
 		async putDerived(key, bytes) {
 			const temp = await tempFile();
-			await fsp.writeFile(temp, bytes, { flag: 'wx' });
+			await intoDir(tmpDir, () => fsp.writeFile(temp, bytes, { flag: 'wx' }));
 			await moveIntoPlace(temp, key);
 		},
 
