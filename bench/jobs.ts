@@ -15,33 +15,33 @@
  * until the last thumbnail, raw pg-boss send + work for scale. BENCH_STATEMENTS=1 adds the
  * statements the run executed (pg_stat_statements), most frequent first.
  *
- * Measured 2026-12-04 evening, quiet 2-core machine: 45.8-51.9 jobs/s end to end (1000 jobs in
- * 19.3-21.8 s), max 100 slots held of 100 and never over an account's limit; every result
- * thumbnailed 87-96 s after the first create. CPU while the jobs ran: 37-42 ms per job = workers
- * 12-13 + PostgreSQL 13-14 + this process 4 (creating the jobs through the service, serving the
- * stand-in's HTTP, sampling) + media helpers 8-11 (at nice 10, mostly on cycles the pipeline
- * leaves idle): the two cores are saturated, so jobs/s is CPU per job; the target needs about
- * 20 ms. The morning's run of this bench: 7.8 jobs/s; the afternoon's: 13-15. The target of
- * 100/s is NOT reached. What changed this evening, in the order it paid:
- * - Submit, poll and download take each fetched batch (up to 32) together (generation/batch-*.ts):
- *   one read, the pool's batched reservation, one transaction for every attempt's ledger row, the
- *   provider calls side by side, one transaction for every answer with its events and next
- *   messages; finished tasks' slots go back in one transaction, and their results are downloaded
- *   side by side and completed in one. Two lanes of 32 per stage and process instead of eight of
- *   eight: idle lanes polling had cost more than the work. PostgreSQL CPU per job halved (50 -> 26
- *   ms); 15 -> 37 jobs/s at 300 jobs.
- * - Ingest's media work in a helper process at nice 10 (media/helper-client.ts): each ffmpeg spawn
- *   had cost the worker's main thread ~35 ms (a fork of a large process is slow here), and the
- *   thumbnails competed with the pipeline at the same priority. 37 -> 40-53 jobs/s.
- * - Releases move the account rows last, in one statement with the success counts (reservations
- *   had waited 120 ms on average behind them), and lock accounts FOR NO KEY UPDATE, not against
- *   the KEY SHARE locks of rows being inserted that reference them.
- * - Downloads in their own lanes (generation.download), not in the poll that saw the task done:
- *   a slot is held until its task is seen done, and polls waited for lanes busy downloading.
- *   Poll batch p50 2.0 -> 0.6-0.8 s; 40-43 -> 46-52 jobs/s.
- * - Left (BENCH_STATEMENTS=1): ~28 statements per job, a third of them foreign-key checks and
- *   pg-boss's own; ~600 of the 1000 jobs wait once for a slot (a keyed re-send and a wake each);
- *   each create is ~7 statements; three HTTP calls per job cost both sides ~0.8 ms each.
+ * Measured 2026-12-04 late evening, 2-core machine, nine runs of one build: 54-86 jobs/s end to end
+ * (1000 jobs in 11.7-18.5 s; most runs 70-85), max 100 slots held of 100 and never over an
+ * account's limit; every result thumbnailed ~84 s after the first create. Runs of one build vary
+ * this much here (the CPU one job costs moves with them, 22-36 ms), so the range is the figure.
+ * CPU while the jobs ran, a typical run: 22-25 ms per job = workers 8-10 + PostgreSQL 7-8 + this
+ * process 3-4 (creating the jobs through the service, serving the stand-in's HTTP, sampling) +
+ * media helpers 3 (at nice 10, mostly on cycles the pipeline leaves idle): the two cores are
+ * saturated, so jobs/s is CPU per job; the target needs 20 ms. The morning's run of this bench:
+ * 7.8 jobs/s; the afternoon's 13-15; the evening's 40-61. The target of 100/s is NOT reached.
+ * What changed late in the evening, in the order it paid:
+ * - Slots go back in a statement of their own (jobs/slots.ts releaseSlots), before the poll's
+ *   transaction. At the end of that transaction, after it had locked the released jobs and the
+ *   jobs it woke, the account rows stayed locked through the commit's round trip; reservations,
+ *   which lock every eligible account, queued behind them (release statements waited 104-167 ms
+ *   on average, reservations 12-28), and a reservation claiming a job the release had just woken
+ *   deadlocked with it: a second's stall of the whole pool, twice a run. The waiting jobs' messages
+ *   are made due in one statement (queue/boss.ts wakeKeyedMany), not one pg-boss update each.
+ *   44-60 -> 76-78 jobs/s.
+ * - A statement text used again is a named prepared statement (db/client.ts): drizzle sends its
+ *   queries unnamed, which postgres.js runs in two round trips, parsed and planned every time. A
+ *   create alone went from 1.7 to 1.2 ms of client CPU and from 2.7 to 1.3 ms of PostgreSQL. The
+ *   batch stages' reads and locks take their ids as one uuid[] (db/prepared.ts anyId), so their
+ *   text does not change with the batch's size. 76-78 -> 78-85 jobs/s.
+ * - Local storage remembers the directories it made (a mkdir before every file written).
+ * - Left: ~24 statements per job (10.5 of them foreign-key checks on users), ~400 of the 1000 jobs
+ *   wait once for a slot, three HTTP calls a job (fetch costs a worker ~1 ms a job), pg-boss's own
+ *   statements (unnamed: named, they cost PostgreSQL ~10% less, 25 µs a message, measured and left).
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -6,8 +6,10 @@
  * passed, a failure, a result already known, a missing account) goes through pollSubmission
  * (poll.ts), one message at a time, which stays the reference for the rules.
  *
- * Crash safety is poll.ts's: a result url, the slot's release and the download's message commit
- * together, and a re-delivered poll finds the url and hands the result to generation.download.
+ * Crash safety: the slots go back first, in a statement of their own (jobs/slots.ts releaseSlots),
+ * then a result url and the download's message commit together. A poll re-delivered in between
+ * asks the provider again and records the result; its slot is not released or counted twice. A
+ * poll re-delivered after finds the url and hands the result to generation.download (poll.ts).
  */
 import { sql } from 'drizzle-orm';
 import type { Job, ProviderSubmission } from '../db/schema';
