@@ -15,15 +15,15 @@
  * until the last thumbnail, raw pg-boss send + work for scale. BENCH_STATEMENTS=1 adds the
  * statements the run executed (pg_stat_statements), most frequent first.
  *
- * Measured 2026-12-04 late evening, 2-core machine, nine runs of one build: 54-86 jobs/s end to end
- * (1000 jobs in 11.7-18.5 s; most runs 70-85), max 100 slots held of 100 and never over an
- * account's limit; every result thumbnailed ~84 s after the first create. Runs of one build vary
- * this much here (the CPU one job costs moves with them, 22-36 ms), so the range is the figure.
- * CPU while the jobs ran, a typical run: 22-25 ms per job = workers 8-10 + PostgreSQL 7-8 + this
- * process 3-4 (creating the jobs through the service, serving the stand-in's HTTP, sampling) +
- * media helpers 3 (at nice 10, mostly on cycles the pipeline leaves idle): the two cores are
- * saturated, so jobs/s is CPU per job; the target needs 20 ms. The morning's run of this bench:
- * 7.8 jobs/s; the afternoon's 13-15; the evening's 40-61. The target of 100/s is NOT reached.
+ * Measured 2026-12-04 late evening, 2-core machine, five runs of the final build: 94-116 jobs/s
+ * end to end (101, 111, 116, 110, 94; 1000 jobs in 8.6-10.7 s), max 100 slots held of 100 and
+ * never over an account's limit; every result thumbnailed 66-71 s after the first create. Runs of
+ * one build vary by about ±10% here, so the range is the figure: the target of 100/s is met in
+ * four runs of five. CPU while the jobs ran: 17-21 ms per job = workers 7-8 + PostgreSQL 5-6 +
+ * this process 3 (creating the jobs through the service, serving the stand-in's HTTP, sampling) +
+ * media helpers 2-3 (at nice 10, mostly on cycles the pipeline leaves idle): the two cores are
+ * saturated, so jobs/s is CPU per job. The morning's run of this bench: 7.8 jobs/s; the
+ * afternoon's 13-15; the early evening's 40-61.
  * What changed late in the evening, in the order it paid:
  * - Slots go back in a statement of their own (jobs/slots.ts releaseSlots), before the poll's
  *   transaction. At the end of that transaction, after it had locked the released jobs and the
@@ -38,6 +38,11 @@
  *   create alone went from 1.7 to 1.2 ms of client CPU and from 2.7 to 1.3 ms of PostgreSQL. The
  *   batch stages' reads and locks take their ids as one uuid[] (db/prepared.ts anyId), so their
  *   text does not change with the batch's size. 76-78 -> 78-85 jobs/s.
+ * - The day's job count commits without waiting for its WAL flush (users/quotas.ts
+ *   consumeDailyJobs): every create of the user passes through that row, locked until the flush,
+ *   so creates queued behind the disk (1.4-1.7 ms a statement on average, and in slow runs the
+ *   machine sat a fifth idle while 1000 creates took 13 s). 54-85 -> 94-116 jobs/s; PostgreSQL's
+ *   CPU per job 8 -> 5-6 ms, the waiters' work gone with the waits.
  * - Local storage remembers the directories it made (a mkdir before every file written).
  * - Left: ~24 statements per job (10.5 of them foreign-key checks on users), ~400 of the 1000 jobs
  *   wait once for a slot, three HTTP calls a job (fetch costs a worker ~1 ms a job), pg-boss's own
