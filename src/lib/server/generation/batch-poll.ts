@@ -165,7 +165,8 @@ async function finish(ctx: HandlerContext, finished: FinishedTask[], results: Re
 	// the result, and records it; the slots are not released or counted twice.
 	const freed = await releaseSlots(
 		db,
-		finished.map((f) => ({ jobId: f.job.id, generationSeconds: f.submission.submittedAt ? (now - f.submission.submittedAt.getTime()) / 1000 : 0 }))
+		finished.map((f) => ({ jobId: f.job.id, generationSeconds: f.submission.submittedAt ? (now - f.submission.submittedAt.getTime()) / 1000 : 0 })),
+		{ asyncCommit: true }
 	);
 	await db.transaction(async (tx) => {
 		// Committed without waiting for its WAL flush (synchronous_commit off for this transaction

@@ -56,20 +56,25 @@ export async function wakeWaiting(tx: DbOrTx, boss: PgBoss, freed: Map<string, n
 }
 
 /**
- * Frees many jobs' slots in ONE statement that commits on its own (pass the Db, not a
- * transaction): the jobs give up their slots and their accounts' counters move, with the success
- * counts of the jobs whose tasks finished. Answers how many slots each account freed, for
- * wakeWaiting. Why alone: the account rows are what every reservation locks, and it locks them
+ * Frees many jobs' slots in ONE statement, best run alone (pass the Db): the jobs give up their
+ * slots and their accounts' counters move, with the success counts of the jobs whose tasks
+ * finished. Answers how many slots each account freed, for wakeWaiting. (The download stage runs
+ * it inside its transaction, for jobs that normally hold no slot any more.) Why alone: the account rows are what every reservation locks, and it locks them
  * before the jobs it claims. Released at the end of a transaction that had first locked jobs (and
  * the jobs it woke), they were held through the commit's round trip, reservations queued behind
  * them, and a reservation claiming a job that release had woken deadlocked with it (bench:jobs: a
  * second's stall of the whole pool, twice a run). Alone, the accounts are locked for one statement
  * and nothing else is held meanwhile. Only jobs still holding a slot are released, and a success
- * is counted only with its release, so a redelivered poll counts nothing twice. Committed without
- * waiting for its WAL flush: lost in a crash, the slots are still held and the poll, retried,
- * releases them.
+ * is counted only with its release, so a redelivered poll counts nothing twice. `asyncCommit`
+ * (alone, never inside a caller's transaction, which it would make asynchronous too): committed
+ * without waiting for its WAL flush; lost in a crash, the slots are still held and the poll,
+ * retried, releases them.
  */
-export async function releaseSlots(db: DbOrTx, released: { jobId: string; generationSeconds?: number }[]): Promise<Map<string, number>> {
+export async function releaseSlots(
+	db: DbOrTx,
+	released: { jobId: string; generationSeconds?: number }[],
+	{ asyncCommit = false }: { asyncCommit?: boolean } = {}
+): Promise<Map<string, number>> {
 	const freed = new Map<string, number>();
 	if (released.length === 0) return freed;
 	const rows = JSON.stringify(released.map((r) => ({ job_id: r.jobId, seconds: r.generationSeconds ?? null })));
@@ -97,7 +102,7 @@ export async function releaseSlots(db: DbOrTx, released: { jobId: string; genera
 			from locked l join counts c on c.account_id = l.id where a.id = l.id
 			returning a.id
 		)
-		select c.account_id, c.freed from counts c, (select set_config('synchronous_commit', 'off', true)) as cfg
+		select c.account_id, c.freed from counts c, (select case when ${asyncCommit} then set_config('synchronous_commit', 'off', true) end) as cfg
 		where (select count(*) from moved) >= 0`);
 	for (const c of counts) freed.set(c.account_id, c.freed);
 	return freed;
