@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../../src/lib/server/db/schema';
 import { createEventHub, type EventHub } from '../../src/lib/server/events/hub';
 import { pruneEvents } from '../../src/lib/server/events/prune';
-import { publishEvent } from '../../src/lib/server/events/publish';
+import { EVENTS_CHANNEL, publishEvent, publishEvents } from '../../src/lib/server/events/publish';
 import { openEventStream } from '../../src/lib/server/events/stream';
 import { ingestAsset, type IngestContext } from '../../src/lib/server/ingest/service';
 import { createLocalStorage } from '../../src/lib/server/storage/local';
@@ -115,6 +115,29 @@ describe('event streams', () => {
 		expect(hub.subscriberCount()).toBe(base);
 		const listeners = await t.sql`select count(*)::int as n from pg_stat_activity where datname = ${t.name} and application_name = 'pixsim7-events'`;
 		expect(listeners[0].n).toBe(1);
+	});
+
+	it('announces a batch in one notification per hundred events, and each owner’s stream still gets exactly its own', async () => {
+		const { user } = await makeUser(t.db);
+		const { user: other } = await makeUser(t.db);
+		const payloads: string[] = [];
+		const listener = await t.sql.listen(EVENTS_CHANNEL, (payload) => payloads.push(payload));
+		const mine = reader(openEventStream({ db: t.db, hub, ownerId: user.id, lastEventId: null, log }));
+		const theirs = reader(openEventStream({ db: t.db, hub, ownerId: other.id, lastEventId: null, log }));
+		const base = hub.subscriberCount();
+		for (let i = 0; i < 100 && hub.subscriberCount() < base; i++) await new Promise((r) => setTimeout(r, 10));
+		await new Promise((r) => setTimeout(r, 100));
+
+		const batch = Array.from({ length: 150 }, (_, n) => ({ ownerId: n % 3 === 0 ? other.id : user.id, type: 'job.progress' as const, data: { n } }));
+		await t.db.transaction((tx) => publishEvents(tx, batch));
+		expect((await mine.waitFor(100)).map((f) => f.data.n)).toEqual(batch.map((e, n) => (e.ownerId === user.id ? n : -1)).filter((n) => n >= 0));
+		expect((await theirs.waitFor(50)).map((f) => f.data.n)).toEqual(batch.map((e, n) => (e.ownerId === other.id ? n : -1)).filter((n) => n >= 0));
+		for (let i = 0; i < 100 && payloads.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+		expect(payloads).toHaveLength(2);
+		expect(payloads.map((p) => p.split(' ').length)).toEqual([100, 50]);
+		await listener.unlisten();
+		await mine.cancel();
+		await theirs.cancel();
 	});
 
 	it('survives the LISTEN connection dropping: events published meanwhile are replayed, none twice', async () => {

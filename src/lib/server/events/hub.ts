@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 import { openPostgres, type DbOrTx } from '../db/client';
 import { events, type EventRow } from '../db/schema';
 import type { Logger } from '../logger';
-import { EVENTS_CHANNEL } from './publish';
+import { EVENTS_CHANNEL, parseNotification } from './publish';
 
 export interface EventSubscriber {
 	onEvent(row: EventRow): void;
@@ -58,11 +58,9 @@ export function createEventHub(url: string, db: DbOrTx, log: Logger): EventHub {
 	}
 
 	function onNotify(payload: string): void {
-		const sep = payload.lastIndexOf(':');
-		const ownerId = payload.slice(0, sep);
-		const id = Number(payload.slice(sep + 1));
-		if (!byOwner.has(ownerId) || !Number.isSafeInteger(id)) return;
-		pending.push({ ownerId, id });
+		const mine = parseNotification(payload).filter((p) => byOwner.has(p.ownerId));
+		if (mine.length === 0) return;
+		pending.push(...mine);
 		void drain();
 	}
 

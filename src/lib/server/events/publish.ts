@@ -45,8 +45,27 @@ export async function publishEvents(db: DbOrTx, list: NewEvent[]): Promise<numbe
 	return inserted.map((r) => Number(r.id));
 }
 
+/** Events named by one notification at most: 100 pointers stay well under NOTIFY's 8000 bytes. */
+const POINTERS_PER_NOTIFY = 100;
+
+/**
+ * The events' pointers, as one notification's payload says them: `owner:id` pairs separated by
+ * spaces, in id order. Listeners read the rows, so the payload's size limit never matters.
+ */
+export function parseNotification(payload: string): { ownerId: string; id: number }[] {
+	const pointers: { ownerId: string; id: number }[] = [];
+	for (const pointer of payload.split(' ')) {
+		const sep = pointer.lastIndexOf(':');
+		const id = Number(pointer.slice(sep + 1));
+		if (sep > 0 && Number.isSafeInteger(id)) pointers.push({ ownerId: pointer.slice(0, sep), id });
+	}
+	return pointers;
+}
+
 function insertEvents(db: DbOrTx) {
-	// The payload is only a pointer: listeners read the row, so payload size limits never matter.
+	// One notification per batch (per POINTERS_PER_NOTIFY events), not per event: each is delivered
+	// to every listening process (the web processes' streams, the workers' webhook wake), and a
+	// batch stage publishes up to 32 events at once.
 	return preparedSql<{ id: string | number }>(db, 'publish_events', () => sql`
 		with e as (
 			insert into events (owner_id, type, job_id, asset_id, data)
@@ -55,6 +74,10 @@ function insertEvents(db: DbOrTx) {
 				with ordinality as v(owner_id, type, job_id, asset_id, data, n)
 			order by v.n
 			returning id, owner_id
+		), notified as (
+			select pg_notify(${EVENTS_CHANNEL}, string_agg(owner_id || ':' || id, ' ' order by id))
+			from (select id, owner_id, (row_number() over (order by id) - 1) / ${sql.raw(String(POINTERS_PER_NOTIFY))} as chunk from e) as numbered
+			group by chunk
 		)
-		select id, pg_notify(${EVENTS_CHANNEL}, owner_id || ':' || id) is null as notified from e order by id`);
+		select id from e where (select count(*) from notified) >= 0 order by id`);
 }

@@ -12,7 +12,7 @@ import type postgres from 'postgres';
 import { eq } from 'drizzle-orm';
 import { openPostgres, type Db } from '../db/client';
 import { webhooks } from '../db/schema';
-import { EVENTS_CHANNEL } from '../events/publish';
+import { EVENTS_CHANNEL, parseNotification } from '../events/publish';
 import type { Logger } from '../logger';
 import { enqueue, type PgBoss } from '../queue/boss';
 import { WEBHOOKS_CHANNEL } from './service';
@@ -52,7 +52,7 @@ export async function startWebhookWake(url: string, db: Db, boss: PgBoss, log: L
 	await listener.listen(
 		EVENTS_CHANNEL,
 		(payload) => {
-			if (owners.has(payload.slice(0, payload.lastIndexOf(':')))) wake();
+			if (parseNotification(payload).some((p) => owners.has(p.ownerId))) wake();
 		},
 		() => {
 			// After a reconnect, what was announced in between is unknown: reload and look once.
