@@ -15,15 +15,17 @@
  * until the last thumbnail, raw pg-boss send + work for scale. BENCH_STATEMENTS=1 adds the
  * statements the run executed (pg_stat_statements), most frequent first.
  *
- * Measured 2026-12-04 late evening, 2-core machine, five runs of the final build: 94-116 jobs/s
- * end to end (101, 111, 116, 110, 94; 1000 jobs in 8.6-10.7 s), max 100 slots held of 100 and
- * never over an account's limit; every result thumbnailed 66-71 s after the first create. Runs of
- * one build vary by about ±10% here, so the range is the figure: the target of 100/s is met in
- * four runs of five. CPU while the jobs ran: 17-21 ms per job = workers 7-8 + PostgreSQL 5-6 +
- * this process 3 (creating the jobs through the service, serving the stand-in's HTTP, sampling) +
- * media helpers 2-3 (at nice 10, mostly on cycles the pipeline leaves idle): the two cores are
- * saturated, so jobs/s is CPU per job. The morning's run of this bench: 7.8 jobs/s; the
- * afternoon's 13-15; the early evening's 40-61.
+ * Measured 2026-12-04 late evening, 2-core machine: 74-116 jobs/s end to end over fifteen runs of
+ * the last builds, median 99 (the final build alone, ten runs: 74-103, median 95; the build before
+ * its last two changes, five runs: 94-116), 1000 jobs in 8.6-13.6 s; max 100 slots held of 100 and
+ * never over an account's limit; every result thumbnailed 66-81 s after the first create. Runs of
+ * one build drift with the machine (the CPU one job costs moves with them, 17-26 ms), so the range
+ * is the figure: the target of 100/s is met in about half the runs, NOT reliably. CPU while the
+ * jobs ran, a good run: 17-19 ms per job = workers 7-8 + PostgreSQL 5-6 + this process 3 (creating
+ * the jobs through the service, serving the stand-in's HTTP, sampling) + media helpers 2-3 (at
+ * nice 10, mostly on cycles the pipeline leaves idle): the two cores are saturated, so jobs/s is
+ * CPU per job. The morning's run of this bench: 7.8 jobs/s; the afternoon's 13-15; the early
+ * evening's 40-61.
  * What changed late in the evening, in the order it paid:
  * - Slots go back in a statement of their own (jobs/slots.ts releaseSlots), before the poll's
  *   transaction. At the end of that transaction, after it had locked the released jobs and the
@@ -44,6 +46,9 @@
  *   machine sat a fifth idle while 1000 creates took 13 s). 54-85 -> 94-116 jobs/s; PostgreSQL's
  *   CPU per job 8 -> 5-6 ms, the waiters' work gone with the waits.
  * - Local storage remembers the directories it made (a mkdir before every file written).
+ * - The download stage's completion commits without waiting for its WAL flush (it holds today's
+ *   usage row, which creates take), and events are announced with one NOTIFY per batch. Neither
+ *   showed a difference these runs could resolve.
  * - Left: ~24 statements per job (10.5 of them foreign-key checks on users), ~400 of the 1000 jobs
  *   wait once for a slot, three HTTP calls a job (fetch costs a worker ~1 ms a job), pg-boss's own
  *   statements (unnamed: named, they cost PostgreSQL ~10% less, 25 µs a message, measured and left).
