@@ -126,8 +126,8 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 	return db.transaction(async (tx) => {
 		// Committed without waiting for its WAL flush. Its last statements lock the owners' shared
 		// rows (today's usage, which every create of the owner also takes), held until the commit:
-		// waiting for the flush there held them back (bench:jobs, six runs each way: 81-110 jobs/s
-		// with the wait, 92-116 without). Nothing is risked:
+		// waiting for the flush there holds them back (as it did at the quota, users/quotas.ts;
+		// here bench:jobs could not resolve the difference from its run-to-run drift). Nothing is risked:
 		// pg-boss settles these messages afterwards with a commit that does wait, and WAL is written
 		// in order, so that makes this durable too (as does anything later, such as the assets'
 		// ingest); a crash before it loses this transaction whole, and the downloads run again.
