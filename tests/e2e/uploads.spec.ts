@@ -130,8 +130,14 @@ test('the panel works at 375px', async ({ browser, request }) => {
 	const context = await contextWithSession(browser, token, { viewport: { width: 375, height: 740 } });
 	const page = await context.newPage();
 	await page.goto(PANEL_PAGE);
-	await page.getByLabel('Choose files').setInputFiles([{ name: 'a-rather-long-file-name-for-a-small-screen.png', mimeType: 'image/png', buffer: await png({ r: 10, g: 10, b: 200 }) }]);
-	await expect(row(page, 'a-rather-long-file-name')).toContainText('Uploaded', { timeout: 20_000 });
+	const file = { name: 'a-rather-long-file-name-for-a-small-screen.png', mimeType: 'image/png', buffer: await png({ r: 10, g: 10, b: 200 }) };
+	// The input is in the server's HTML before the page's script has taken it over: a file chosen
+	// in between is lost (two CI runs on a busy machine). Choose again until the panel lists it.
+	await expect(async () => {
+		await page.getByLabel('Choose files').setInputFiles([file]);
+		await expect(row(page, 'a-rather-long-file-name').first()).toBeVisible({ timeout: 2_000 });
+	}).toPass({ timeout: 20_000 });
+	await expect(row(page, 'a-rather-long-file-name').first()).toContainText('Uploaded', { timeout: 20_000 });
 	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 	expect(overflow).toBeLessThanOrEqual(0);
 	await context.close();
