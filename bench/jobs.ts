@@ -82,6 +82,8 @@ const CAPACITY = ACCOUNTS * SLOTS_PER_ACCOUNT;
 const RAW_JOBS = 5000;
 const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 8);
 const SAMPLE_MS = 50;
+// BENCH_QUICK=1, for comparing builds run after run: no waiting for the results' thumbnails.
+const QUICK = process.env.BENCH_QUICK === '1';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -220,6 +222,7 @@ try {
 
 	// Thumbnails follow the completed jobs through ingest.
 	for (;;) {
+		if (QUICK) break;
 		const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(assets).where(eq(assets.status, 'processing'));
 		if (row.n === 0) break;
 		if (Date.now() - started > 900_000) break;
@@ -227,12 +230,12 @@ try {
 	}
 	const readyMs = Date.now() - started;
 	const cpuAfter = cpuOf();
-	console.log(`every result asset ready (thumbnails, poster) ${seconds(readyMs)} s after the first job was created`);
+	if (!QUICK) console.log(`every result asset ready (thumbnails, poster) ${seconds(readyMs)} s after the first job was created`);
 	// What a job costs the machine, all stages and its result's ingest included: 100 jobs/s on
 	// two cores leaves 20 ms of CPU per job for everything.
 	const perJob = (key: keyof typeof cpuBefore) => ((cpuAfter[key] - cpuBefore[key]) / JOBS) * 1000;
 	const cpuTotal = (Object.keys(cpuBefore) as (keyof typeof cpuBefore)[]).reduce((sum, key) => sum + perJob(key), 0);
-	console.log(
+	if (!QUICK) console.log(
 		`CPU per job (first create to last result ingested): ${cpuTotal.toFixed(0)} ms = workers ${perJob('workers').toFixed(0)} + their media helpers and ffmpeg runs ${perJob('ffmpeg').toFixed(0)}` +
 			` + PostgreSQL ${perJob('database').toFixed(0)} + this process (creating jobs, sampling) ${perJob('bench').toFixed(0)}; ` +
 			`${os.availableParallelism()} cores × ${seconds(readyMs)} s = ${((os.availableParallelism() * readyMs) / JOBS).toFixed(0)} ms of machine per job`

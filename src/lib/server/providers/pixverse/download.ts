@@ -4,8 +4,8 @@
  * chunks: a CDN that stops sending mid-file fails the download (transient) instead of holding the
  * worker and the account's slot until the job's own expiry.
  */
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Transform, type Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
 import { ProviderError } from '../types';
 import { transportError } from './client';
 
@@ -14,20 +14,21 @@ const what = 'Pixverse result download';
 export async function openPixverseResult(url: string, timeoutMs: number): Promise<Readable> {
 	const abort = new AbortController();
 	let timer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
-	let response: Response;
+	let response: Dispatcher.ResponseData;
 	try {
-		response = await fetch(url, { signal: abort.signal });
+		// undici's request: its body is already a Node stream (fetch's needed a conversion).
+		response = await request(url, { signal: abort.signal });
 	} catch (err) {
 		clearTimeout(timer);
 		throw transportError(err, what, timeoutMs);
 	}
 	clearTimeout(timer);
-	if (response.status !== 200 || !response.body) {
-		await response.body?.cancel().catch(() => {});
-		throw new ProviderError('transient', `${what}: HTTP ${response.status}`, { code: `http_${response.status}` });
+	if (response.statusCode !== 200) {
+		await response.body.dump().catch(() => {});
+		throw new ProviderError('transient', `${what}: HTTP ${response.statusCode}`, { code: `http_${response.statusCode}` });
 	}
 
-	const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+	const body: Readable = response.body;
 	const guarded = new Transform({
 		transform(chunk: Buffer, _encoding, done) {
 			arm();
