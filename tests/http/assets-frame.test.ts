@@ -90,7 +90,7 @@ describe('POST /api/v1/assets/{id}/frame', () => {
 		expect(frame.file_size_bytes).toBeGreaterThan(0);
 		// Stored under its content address, charged to the user's storage, ingest queued.
 		const [row] = await t.db.select().from(assets).where(eq(assets.id, frame.id));
-		expect(row.storageKey).toBe(`originals/${frame.sha256!.slice(0, 2)}/${frame.sha256!.slice(2, 4)}/${frame.sha256}.png`);
+		expect(row.storageKey).toBe(`originals/${frame.sha256!.slice(0, 2)}/${frame.sha256}.png`);
 		expect(fs.statSync(path.join(root, row.storageKey!)).size).toBe(frame.file_size_bytes);
 		expect(await storageUsed(user.id)).toBe(before + frame.file_size_bytes!);
 		const ingest = await t.sql`select 1 from pgboss.job where name = 'assets.ingest' and data->>'asset_id' = ${frame.id}`;

@@ -19,7 +19,7 @@ import { publishEvents } from '../events/publish';
 import { onParentFinished } from '../jobs/children';
 import { jobJson } from '../jobs/json';
 import { releaseSlots, wakeWaiting } from '../jobs/slots';
-import { sniffFile, type SniffedType } from '../media';
+import { sniffContent, type SniffedType } from '../media';
 import { enqueueMany } from '../queue/boss';
 import { originalKey, type StoredTemp } from '../storage/local';
 import { effectiveQuotas, recordAssetUsage, tryReserveStorage } from '../users/quotas';
@@ -84,7 +84,7 @@ async function completeResults(
 			try {
 				const stream = await task.provider.openResult(task.account.context, task.url);
 				const temp = await ctx.storage.writeTemp(stream, ctx.config.MAX_UPLOAD_MB * 1024 * 1024);
-				const kind = await sniffFile(temp.tempPath);
+				const kind = sniffContent(temp.head);
 				if (!kind) {
 					await ctx.storage.discard(temp);
 					handOff.push(task);
@@ -143,8 +143,10 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 		if (live.length === 0) return out;
 
 		await lockStorageKeys(tx, [...new Set(live.map((f) => f.storageKey))]);
-		// commitOriginal moves (or drops) each temp file: the caller's discard is then a no-op.
-		for (const f of live) await storage.commitOriginal({ ...f.temp }, f.kind.extension);
+		// commitOriginal moves each temp file (the caller's discard is then a no-op), all at once:
+		// one after another held this transaction's locks through a file-system round trip each.
+		// Two results with the same bytes share a key; renaming both there is harmless (same bytes).
+		await Promise.all(live.map((f) => storage.commitOriginal(f.temp, f.kind.extension)));
 
 		const existing = await findExisting(tx, live);
 		const fresh = new Map<string, Fetched>(); // one new asset per owner and bytes

@@ -18,7 +18,7 @@ import { assets, jobs, providerSubmissions, users, type Asset, type Job, type Pr
 import { ConflictError } from '../errors';
 import { enqueueIngest } from '../ingest/service';
 import { addLineage } from '../lineage/service';
-import { sniffFile } from '../media';
+import { sniffContent } from '../media';
 import { findProvider } from '../providers/registry';
 import { ProviderError, type Provider } from '../providers/types';
 import { originalKey, type Storage, type StoredTemp } from '../storage/local';
@@ -68,7 +68,7 @@ export async function downloadResult(ctx: HandlerContext, submissionId: string):
 		});
 	}
 
-	const kind = await sniffFile(temp.tempPath);
+	const kind = sniffContent(temp.head);
 	if (!kind) {
 		await storage.discard(temp);
 		const message = 'The provider returned a file that is not an image or video.';

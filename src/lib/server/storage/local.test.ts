@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLocalStorage, TooLargeError } from './local';
+import { createLocalStorage, HEAD_BYTES, TooLargeError } from './local';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixsim7-storage-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -61,5 +61,34 @@ describe('local storage directories', () => {
 		const adopted = await storage.adoptFile(outside, 1024);
 		expect(adopted.size).toBe(7);
 		await fsp.rm(root, { recursive: true, force: true });
+	});
+});
+
+describe('writeTemp and commitOriginal', () => {
+	it('keeps the first bytes of what it wrote, across chunks, so a sniff needs no second read', async () => {
+		const storage = createLocalStorage(path.join(root, 'media3'));
+		const bytes = randomBytes(HEAD_BYTES * 3 + 5);
+		// Chunks smaller and larger than what is kept, so the head is assembled from several.
+		const chunks = [bytes.subarray(0, 100), bytes.subarray(100, 3000), bytes.subarray(3000)];
+		const temp = await storage.writeTemp(Readable.from(chunks), bytes.length);
+		expect(temp.head.equals(bytes.subarray(0, HEAD_BYTES))).toBe(true);
+		const small = await storage.writeTemp(Readable.from([Buffer.from('tiny')]), 1024);
+		expect(small.head.toString()).toBe('tiny');
+		const adopted = path.join(root, 'adopt-me');
+		fs.writeFileSync(adopted, bytes);
+		expect((await storage.adoptFile(adopted, bytes.length)).head.equals(bytes.subarray(0, HEAD_BYTES))).toBe(true);
+	});
+
+	it('stores the same bytes committed twice as one file under one key, and consumes both temp files', async () => {
+		const storage = createLocalStorage(path.join(root, 'media4'));
+		const bytes = randomBytes(10_000);
+		const first = await storage.writeTemp(Readable.from([bytes]), bytes.length);
+		const second = await storage.writeTemp(Readable.from([bytes]), bytes.length);
+		const [a, b] = await Promise.all([storage.commitOriginal(first, 'mp4'), storage.commitOriginal(second, 'mp4')]);
+		expect(a).toBe(b);
+		expect(a).toBe(`originals/${first.sha256.slice(0, 2)}/${first.sha256}.mp4`);
+		expect(fs.readFileSync(storage.absolutePath(a)).equals(bytes)).toBe(true);
+		expect(fs.readdirSync(path.dirname(storage.absolutePath(a)))).toEqual([`${first.sha256}.mp4`]);
+		expect(fs.readdirSync(path.join(root, 'media4', 'tmp'))).toEqual([]);
 	});
 });

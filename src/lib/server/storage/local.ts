@@ -10,12 +10,24 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-export interface StoredTemp {
+/** A file written to temporary storage, waiting to be committed under its key or discarded. */
+export interface TempFile {
 	/** Absolute path of the temporary file; pass it to `commitOriginal` or `discard`. */
 	tempPath: string;
 	sha256: string;
 	size: number;
 }
+
+/** A temporary file as it was just written. */
+export interface StoredTemp extends TempFile {
+	/**
+	 * The file's first bytes (up to HEAD_BYTES), kept while it was written: enough for a type sniff
+	 * (media/sniff.ts sniffContent) without opening the file again.
+	 */
+	head: Buffer;
+}
+
+export const HEAD_BYTES = 4096;
 
 export class TooLargeError extends Error {
 	constructor(readonly limit: number) {
@@ -34,11 +46,11 @@ export interface Storage {
 	 * left where it was. Hashes what it took; throws TooLargeError past maxBytes.
 	 */
 	adoptFile(filePath: string, maxBytes: number): Promise<StoredTemp>;
-	/** Moves a temporary file to its content-addressed key (kept once if the key exists). */
-	commitOriginal(temp: StoredTemp, extension: string): Promise<string>;
+	/** Moves a temporary file to its content-addressed key (replacing the identical file already there, if any). */
+	commitOriginal(temp: TempFile, extension: string): Promise<string>;
 	/** Writes a derived file (thumbnail, poster) at the given key, atomically. */
 	putDerived(key: string, bytes: Uint8Array): Promise<void>;
-	discard(temp: StoredTemp): Promise<void>;
+	discard(temp: TempFile): Promise<void>;
 	remove(key: string): Promise<void>;
 	exists(key: string): Promise<boolean>;
 	size(key: string): Promise<number>;
@@ -46,10 +58,31 @@ export interface Storage {
 	readStream(key: string, range?: { start: number; end: number }): fs.ReadStream;
 }
 
-/** 'ab/cd/abcdef….jpg': two levels of fan-out keep directories small. */
+/**
+ * 'originals/ab/abcdef….jpg': one level of 256 directories, as git's object store. A million files
+ * is ~4000 per directory, which ext4's hashed directories look up as fast as a few. Two levels
+ * (65536 directories) made a new directory for nearly every file of the first hundred thousand:
+ * a mkdir and a new inode per stored file. Keys already stored under two levels stay valid: every
+ * asset row keeps its own key.
+ */
 export function originalKey(sha256: string, extension: string): string {
 	const ext = extension.replace(/[^a-z0-9]/gi, '').toLowerCase();
-	return `originals/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}${ext ? `.${ext}` : ''}`;
+	return `originals/${sha256.slice(0, 2)}/${sha256}${ext ? `.${ext}` : ''}`;
+}
+
+/** Keeps the first HEAD_BYTES of the chunks it is shown. */
+function headKeeper() {
+	const parts: Buffer[] = [];
+	let kept = 0;
+	return {
+		see(chunk: Buffer) {
+			if (kept >= HEAD_BYTES) return;
+			const part = chunk.subarray(0, HEAD_BYTES - kept);
+			parts.push(Buffer.from(part));
+			kept += part.length;
+		},
+		head: () => Buffer.concat(parts, kept)
+	};
 }
 
 function isLinkUnsupported(err: unknown): boolean {
@@ -108,6 +141,7 @@ export function createLocalStorage(root: string): Storage {
 		async writeTemp(source, maxBytes) {
 			const tempPath = await tempFile();
 			const hash = createHash('sha256');
+			const head = headKeeper();
 			let size = 0;
 			// 1 MiB of buffering on each side instead of Node's 16 KiB: the body is paused less
 			// often and the file gets fewer, larger writes (fs.WriteStream coalesces with writev).
@@ -118,6 +152,7 @@ export function createLocalStorage(root: string): Storage {
 					size += chunk.length;
 					if (size > maxBytes) return done(new TooLargeError(maxBytes));
 					hash.update(chunk);
+					head.see(chunk);
 					done(null, chunk);
 				}
 			});
@@ -130,7 +165,7 @@ export function createLocalStorage(root: string): Storage {
 				await fsp.rm(tempPath, { force: true });
 				throw err;
 			}
-			return { tempPath, sha256: hash.digest('hex'), size };
+			return { tempPath, sha256: hash.digest('hex'), size, head: head.head() };
 		},
 
 		async adoptFile(filePath, maxBytes) {
@@ -147,13 +182,15 @@ export function createLocalStorage(root: string): Storage {
 			try {
 				// Hash our own name for the bytes, so what is hashed is what is kept.
 				const hash = createHash('sha256');
+				const head = headKeeper();
 				let hashed = 0;
 				for await (const chunk of fs.createReadStream(tempPath, { highWaterMark: 1024 * 1024 })) {
 					hash.update(chunk as Buffer);
+					head.see(chunk as Buffer);
 					hashed += (chunk as Buffer).length;
 				}
 				if (hashed > maxBytes) throw new TooLargeError(maxBytes);
-				return { tempPath, sha256: hash.digest('hex'), size: hashed };
+				return { tempPath, sha256: hash.digest('hex'), size: hashed, head: head.head() };
 			} catch (err) {
 				await fsp.rm(tempPath, { force: true });
 				throw err;
@@ -161,12 +198,11 @@ export function createLocalStorage(root: string): Storage {
 		},
 
 		async commitOriginal(temp, extension) {
+			// No look first: the key names the bytes (their SHA-256), so a file already there holds
+			// the same ones, and the rename swaps it for an identical copy in one step (a reader that
+			// has it open keeps reading the old one). One file-system call per file instead of two.
 			const key = originalKey(temp.sha256, extension);
-			if (await this.exists(key)) {
-				await fsp.rm(temp.tempPath, { force: true });
-			} else {
-				await moveIntoPlace(temp.tempPath, key);
-			}
+			await moveIntoPlace(temp.tempPath, key);
 			return key;
 		},
 

@@ -5,12 +5,12 @@
  */
 import fsp from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { Storage, StoredTemp } from '../storage/local';
+import type { Storage, StoredTemp, TempFile } from '../storage/local';
 
 const dataKey = (assetId: string) => `staging/${assetId}.bin`;
 const recordKey = (assetId: string) => `staging/${assetId}.json`;
 
-export interface Staged extends StoredTemp {
+export interface Staged extends TempFile {
 	assetId: string;
 }
 
