@@ -82,6 +82,10 @@ const CAPACITY = ACCOUNTS * SLOTS_PER_ACCOUNT;
 const RAW_JOBS = 5000;
 const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 8);
 const SAMPLE_MS = 50;
+// Jobs run first and not counted (another user's): the measured 1000 then meet worker processes as
+// they are after minutes of work, not seconds after their start (code compiled, pools connected,
+// media helpers started). BENCH_WARMUP=0 measures the first 1000 jobs after the workers start.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 // BENCH_QUICK=1, for comparing builds run after run: no waiting for the results' thumbnails.
 const QUICK = process.env.BENCH_QUICK === '1';
 
@@ -157,17 +161,40 @@ try {
 			bench: (own.user + own.system) / 1e6
 		};
 	};
+	// Creates `count` jobs for `owner`, CREATE_CONCURRENCY at a time, as API requests would.
+	const createJobs = async (owner: typeof user, count: number, prefix: string) => {
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: CREATE_CONCURRENCY }, async () => {
+				while (next < count) {
+					const i = next++;
+					await createJob(db, boss, config, owner, { operationType: 'text_to_video', providerId: 'pixverse', params: { prompt: `${prefix} ${i}` } });
+				}
+			})
+		);
+	};
+	if (WARMUP > 0) {
+		const warmStarted = Date.now();
+		const { userId: warmUserId } = await registerBenchUser(database.url, 'warmup');
+		const [warmUser] = await db.select().from(users).where(eq(users.id, warmUserId));
+		await createJobs(warmUser, WARMUP, 'warm-up job');
+		// Done when every warm-up job has ended and its result is thumbnailed: the measured run
+		// starts on an idle machine.
+		for (;;) {
+			const [row] = await db.execute<{ open: number; processing: number }>(sql`
+				select (select count(*) from jobs where status not in ('completed', 'failed', 'cancelled'))::int as open,
+				       (select count(*) from assets where status = 'processing')::int as processing`);
+			if (row.open === 0 && row.processing === 0) break;
+			if (Date.now() - warmStarted > 300_000) throw new Error('the warm-up jobs did not finish in 5 minutes');
+			await sleep(100);
+		}
+		console.log(`warm-up: ${WARMUP} jobs of another user, not counted, ended and thumbnailed in ${seconds(Date.now() - warmStarted)} s`);
+		if (process.env.BENCH_STATEMENTS === '1') await db.execute(sql`select pg_stat_statements_reset()`);
+	}
+
 	const cpuBefore = cpuOf();
 	const started = Date.now();
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: CREATE_CONCURRENCY }, async () => {
-			while (next < JOBS) {
-				const i = next++;
-				await createJob(db, boss, config, user, { operationType: 'text_to_video', providerId: 'pixverse', params: { prompt: `bench job ${i}` } });
-			}
-		})
-	);
+	await createJobs(user, JOBS, 'bench job');
 	const createdMs = Date.now() - started;
 	let lastLog = 0;
 	let lastDone = -1;
@@ -175,7 +202,7 @@ try {
 	for (;;) {
 		const [row] = await db.execute<{ done: number; failed: number }>(sql`
 			select count(*) filter (where status = 'completed')::int as done,
-			       count(*) filter (where status in ('failed', 'cancelled'))::int as failed from jobs`);
+			       count(*) filter (where status in ('failed', 'cancelled'))::int as failed from jobs where owner_id = ${user.id}`);
 		if (row.done + row.failed >= JOBS) break;
 		if (row.done !== lastDone) [lastDone, lastChange] = [row.done, Date.now()];
 		if (Date.now() - lastLog > 5000) {
@@ -187,7 +214,7 @@ try {
 				select j.id, j.status, j.wait_reason, j.holds_slot, j.updated_at,
 				       (select json_agg(json_build_object('a', s.retry_attempt, 's', s.status, 'e', s.error_message, 't', s.provider_task_id, 'u', s.result_url))
 				        from provider_submissions s where s.job_id = j.id) as ledger
-				from jobs j where j.status not in ('completed', 'failed', 'cancelled') limit 5`);
+				from jobs j where j.status not in ('completed', 'failed', 'cancelled') and j.owner_id = ${user.id} limit 5`);
 			console.log(JSON.stringify(stuck, null, 1));
 			for (const w of workers) {
 				const ids = stuck.map((r) => String(r.id));
@@ -210,9 +237,9 @@ try {
 	await sampler;
 
 	const [counts] = await db.execute<{ completed: number; failed: number; assets: number; held: number; holding: number }>(sql`
-		select (select count(*) from jobs where status = 'completed')::int as completed,
-		       (select count(*) from jobs where status <> 'completed')::int as failed,
-		       (select count(distinct source_job_id) from assets where source_job_id is not null)::int as assets,
+		select (select count(*) from jobs where status = 'completed' and owner_id = ${user.id})::int as completed,
+		       (select count(*) from jobs where status <> 'completed' and owner_id = ${user.id})::int as failed,
+		       (select count(distinct source_job_id) from assets where source_job_id is not null and owner_id = ${user.id})::int as assets,
 		       (select coalesce(sum(current_jobs), 0) from provider_accounts)::int as held,
 		       (select count(*) from jobs where holds_slot)::int as holding`);
 	const pipelineRate = (counts.completed / elapsedMs) * 1000;
@@ -249,13 +276,25 @@ try {
 			` + PostgreSQL ${windowPerJob('database').toFixed(0)} + this process ${windowPerJob('bench').toFixed(0)}; ` +
 			`${os.availableParallelism()} cores × ${seconds(elapsedMs)} s = ${((os.availableParallelism() * elapsedMs) / JOBS).toFixed(0)} ms of machine per job`
 	);
+	// How long each stage's messages waited once due, before a worker took them (pg-boss's own
+	// timestamps): time a job spends holding its slot between stages.
+	const waits = await db.execute<{ name: string; n: number; p50: number; p90: number; run50: number }>(sql`
+		select name, count(*)::int as n,
+		       round(percentile_cont(0.5) within group (order by extract(epoch from started_on - start_after) * 1000))::int as p50,
+		       round(percentile_cont(0.9) within group (order by extract(epoch from started_on - start_after) * 1000))::int as p90,
+		       round(percentile_cont(0.5) within group (order by extract(epoch from completed_on - started_on) * 1000))::int as run50
+		from ${sql.raw(config.PGBOSS_SCHEMA)}.job where name like 'generation.%' and started_on is not null and created_on >= ${new Date(started).toISOString()}::timestamptz
+		group by name order by name`);
+	console.log('stage messages, waiting once due (started - start_after) and running (completed - started):');
+	for (const w of waits) console.log(`  ${w.name.padEnd(20)} ${String(w.n).padStart(5)} messages, waited p50 ${w.p50} ms, p90 ${w.p90} ms; ran p50 ${w.run50} ms`);
 	console.log('handler time per stage:');
 	// Where the time goes: each stage's handler time (queue:done duration_ms) in the workers' logs.
 	const stageMs = new Map<string, number[]>();
 	for (const w of workers) {
 		for (const line of w.output().split('\n')) {
 			if (!line.includes('"queue:done"')) continue;
-			const { queue, duration_ms } = JSON.parse(line) as { queue: string; duration_ms: number };
+			const { queue, duration_ms, time } = JSON.parse(line) as { queue: string; duration_ms: number; time: string };
+			if (Date.parse(time) < started) continue;
 			stageMs.set(queue, [...(stageMs.get(queue) ?? []), duration_ms]);
 		}
 	}
