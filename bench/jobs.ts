@@ -15,7 +15,27 @@
  * until the last thumbnail, raw pg-boss send + work for scale. BENCH_STATEMENTS=1 adds the
  * statements the run executed (pg_stat_statements), most frequent first.
  *
- * Measured 2026-12-04 late evening, 2-core machine: 74-116 jobs/s end to end over fifteen runs of
+ * Since 2026-12-04 night the measured 1000 follow 200 warm-up jobs of another user (not counted,
+ * ended and thumbnailed before the clock starts): a worker runs for days, so its steady state is
+ * the figure, not its first seconds (code still being compiled, pools connecting, media helpers
+ * starting). BENCH_WARMUP=0 gives the first 1000 after a start.
+ *
+ * Measured 2026-12-04 night, 2-core machine, BENCH_QUICK=1 (same figures, no thumbnail wait):
+ * eight runs in a row 83-133 jobs/s, median 111.5 (112, 111, 83, 95, 129, 133, 123, 111: 6 of 8
+ * at or over 100), CPU per job while the jobs ran 15-23 ms; max 100 slots held of 100, never over
+ * an account's limit. Without the warm-up, the same builds side by side: 70-93 jobs/s against
+ * 91-115 with it (workers 8-10 ms of CPU a job cold, 5-6 warm). The machine's speed drifts by
+ * half within minutes (raw pg-boss 739-1276 jobs/s; the same build's CPU per job 15-32 ms): the
+ * range is the figure. In a good run the two cores are saturated and the creates set the pace
+ * (the last job ends ~0.5 s after the last create): 15-17 ms = workers 5-6 + PostgreSQL 5-6 +
+ * this process 2-3 (creating the jobs through the service, the stand-in's HTTP, sampling) +
+ * media helpers 2 (thumbnails at nice 10, on what the pipeline leaves).
+ * The night's changes: Pixverse calls through undici's request instead of fetch (~0.2 ms less
+ * worker CPU a call, three a job); a result's type sniffed from the bytes kept while writing it,
+ * committed with one rename, originals under one level of 256 directories (four to five fewer
+ * file-system calls a download, a new directory no longer made for nearly every file).
+ *
+ * Measured 2026-12-04 late evening (no warm-up): 74-116 jobs/s end to end over fifteen runs of
  * the last builds, median 99 (the final build alone, ten runs: 74-103, median 95; the build before
  * its last two changes, five runs: 94-116), 1000 jobs in 8.6-13.6 s; max 100 slots held of 100 and
  * never over an account's limit; every result thumbnailed 66-81 s after the first create. Runs of
