@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { MediaContentError } from './errors';
 import type { DeriveOptions, MediaDerivatives } from './index';
 
-const HELPER_NICE = Number(process.env.AB_HELPER_NICE ?? 10);
+const HELPER_NICE = 10;
 
 interface Pending {
 	resolve(result: MediaDerivatives): void;
