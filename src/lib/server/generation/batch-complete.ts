@@ -146,7 +146,11 @@ async function storeAll(ctx: HandlerContext, fetched: Fetched[]): Promise<Map<st
 		// commitOriginal moves each temp file (the caller's discard is then a no-op), all at once:
 		// one after another held this transaction's locks through a file-system round trip each.
 		// Two results with the same bytes share a key; renaming both there is harmless (same bytes).
-		await Promise.all(live.map((f) => storage.commitOriginal(f.temp, f.kind.extension)));
+		// All settled before a failure is thrown: the caller's clean-up of the keys must not race a
+		// rename still under way.
+		const moved = await Promise.allSettled(live.map((f) => storage.commitOriginal(f.temp, f.kind.extension)));
+		const failed = moved.find((m) => m.status === 'rejected');
+		if (failed) throw failed.reason;
 
 		const existing = await findExisting(tx, live);
 		const fresh = new Map<string, Fetched>(); // one new asset per owner and bytes
