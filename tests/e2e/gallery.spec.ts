@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { contextWithSession, registerViaApi, uniqueUser } from './support/app';
+import { contextWithSession, holdAppScript, registerViaApi, uniqueUser } from './support/app';
 
 const run = promisify(execFile);
 
@@ -175,12 +175,7 @@ test('a failed asset shows its error and a Retry button', async ({ browser, requ
 	const page = await context.newPage();
 	// The app's script held back, as on a slow device: the server's HTML shows the failed tile and
 	// its Retry button disabled, not a button that would swallow a click.
-	let release = () => {};
-	const released = new Promise<void>((resolve) => (release = resolve));
-	await page.route('**/_app/immutable/**', async (route) => {
-		await released;
-		await route.continue();
-	});
+	const release = await holdAppScript(page);
 	await page.goto('/gallery?status=failed', { waitUntil: 'commit' });
 	await expect(page.getByRole('link', { name: /^broken\.png, image, failed/ })).toBeVisible({ timeout: 20_000 });
 	// Without its style sheet (held back too) the hidden part of the name runs on: "Retrybroken.png".

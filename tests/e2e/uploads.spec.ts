@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { contextWithSession, registerViaApi, uniqueUser } from './support/app';
+import { contextWithSession, holdAppScript, registerViaApi, uniqueUser } from './support/app';
 
 const run = promisify(execFile);
 const PANEL_PAGE = '/gallery';
@@ -129,15 +129,8 @@ test('a file chosen before the page has loaded its script is uploaded once it ha
 	const token = await registerViaApi(request, uniqueUser('uploads-early'));
 	const context = await contextWithSession(browser, token, { viewport: { width: 1280, height: 800 } });
 	const page = await context.newPage();
-	// Hold the app's script back, as a slow device or network would, so the file is chosen in the
-	// server's HTML before the page is interactive.
-	let release = () => {};
-	const released = new Promise<void>((resolve) => (release = resolve));
-	await page.route('**/_app/immutable/**', async (route) => {
-		await released;
-		await route.continue();
-	});
-	// Not 'domcontentloaded': that event waits for the module scripts being held.
+	// The file is chosen in the server's HTML, before the page is interactive.
+	const release = await holdAppScript(page);
 	await page.goto(PANEL_PAGE, { waitUntil: 'commit' });
 	await page.getByLabel('Choose files').waitFor({ state: 'attached' });
 	const file = { name: 'chosen-early.png', mimeType: 'image/png', buffer: await png({ r: 200, g: 120, b: 10 }) };

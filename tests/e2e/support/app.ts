@@ -59,3 +59,19 @@ export async function logoutViaApi(request: APIRequestContext, token: string): P
 	const response = await request.post('/api/v1/auth/logout', { headers: { authorization: `Bearer ${token}` } });
 	expect(response.status()).toBe(204);
 }
+
+/**
+ * Holds back the app's script and style (SvelteKit's /_app/immutable/ files) until the returned
+ * function is called, as a slow device or network would: the page shows the server's HTML,
+ * not yet taken over by its script. Navigate with `waitUntil: 'commit'`, since
+ * 'domcontentloaded' waits for the held module scripts.
+ */
+export async function holdAppScript(page: Page): Promise<() => void> {
+	let release = () => {};
+	const released = new Promise<void>((resolve) => (release = resolve));
+	await page.route('**/_app/immutable/**', async (route) => {
+		await released;
+		await route.continue();
+	});
+	return release;
+}
