@@ -150,6 +150,9 @@ test('uploaded media appears, opens in the viewer, plays, moves through the tras
 	await page.goto('/gallery');
 	await tile(page, 'blue.png').click({ modifiers: ['ControlOrMeta'] });
 	await page.getByRole('region', { name: 'Selected assets' }).getByRole('button', { name: 'Move to trash' }).click();
+	// Done before leaving: a navigation right after the click could cancel the request (a CI run
+	// found the trash empty).
+	await expect(page.getByRole('status').filter({ hasText: 'Moved 1 asset to the trash.' })).toBeVisible();
 	await page.goto('/gallery?trash=true');
 	await page.getByRole('button', { name: 'Select blue.png' }).click();
 	await page.getByRole('button', { name: 'Delete forever…' }).click();
