@@ -85,10 +85,22 @@ export const jobDefinitions = {
 	},
 	// Generation (generation/): each stage is its own queue, so a slow download never holds a
 	// submit or poll lane. Each fetch takes up to 32 messages, which the stage's batch handler moves
-	// together with a few statements (generation/batch-*.ts); two lanes per process, so one batch's
-	// provider calls overlap another's statements (eight lanes of eight spent more polling for work
-	// than doing it). Idle workers poll often: at 100 jobs/s a 2-second default poll would be the
-	// whole latency budget. Measured with npm run bench:jobs (1000 jobs, 2 workers, 2 cores).
+	// together with a few statements (generation/batch-*.ts). Lanes per process: two for submit and
+	// poll, one for download. Every idle lane of a queue wakes on each NOTIFY and fetches, and the
+	// stately queues' fetch (poll, download: a probe per candidate for an active twin) cost 2-3 ms
+	// of the database's time a call, the most expensive statement a job passes after the account
+	// reservation. Halving those lanes (poll 4 -> 2, download 2 -> 1) about halved their fetches
+	// (247-351 a run of bench:jobs -> 147). bench:jobs (2 workers, 2 cores, 2026-12-05) alternating
+	// with the build before: 4 of 4 pairs faster, 79-105 against 71-92 jobs/s (+9%, a slow phase of
+	// the machine); four more runs 94-128. Submit keeps two lanes
+	// although one measured faster still: a batch holds its lane until its slowest provider call
+	// returns, and with one lane a provider slow to answer one submit (up to PIXVERSE_TIMEOUT_MS)
+	// held every other job's submit in that process, whatever its provider
+	// (tests/worker/generation-crash.test.ts waits on exactly that). A stalled result download
+	// holds the download lane the same way, but only delays results whose slots are already free,
+	// and a CDN that stalls one download tends to stall them all. Eight lanes of eight spent more
+	// polling for work than doing it. Idle workers poll often: at 100 jobs/s a 2-second default
+	// poll would be the whole latency budget. Measured with npm run bench:jobs (1000 jobs, 2 workers, 2 cores).
 	// Heartbeats: a killed worker's stage is retried ~10 s later, not after pg-boss's 15 minutes.
 	// notify: sending a stage wakes an idle worker at once (LISTEN/NOTIFY) instead of at its next
 	// poll: a job passes three stages while it holds an account slot, so each hand-off's wait is
@@ -102,19 +114,18 @@ export const jobDefinitions = {
 		queue: { heartbeatSeconds: 10, notify: true }
 	},
 	// One poller per submission: sent with singletonKey = submission id into a stately queue, so a
-	// re-drive from the sweep never doubles the polling of a task. Four lanes: polls decide when a
-	// slot comes free, so they should not wait for a lane.
+	// re-drive from the sweep never doubles the polling of a task.
 	'generation.poll': {
 		payload: submissionJob,
 		retryLimit: 8,
-		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 4 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	// Results, a batch at a time: downloaded side by side and completed in one transaction.
 	'generation.download': {
 		payload: submissionJob,
 		retryLimit: 6,
-		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 1 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	/** Asks the provider to stop a running task whose job was cancelled. */
