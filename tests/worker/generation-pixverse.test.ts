@@ -1,6 +1,7 @@
 /**
  * The generation pipeline with the Pixverse adapter against its stand-in (tests/support/
- * pixverse-standin.ts), through the real worker process: a success, and what each error class does
+ * pixverse-standin.ts), through the real worker process: a success, other jobs still submitted while
+ * the provider is slow to answer one, and what each error class does
  * to a job: an exhausted account (500090) fails over to the next account and is marked exhausted;
  * moderation fails the job at once with its credits refunded and no other account tried; a bad
  * parameter fails at once; a transient overload is retried and, when it persists, fails the job
@@ -18,7 +19,7 @@ import { makeAccount, testConfig } from '../support/accounts';
 import { makeReadyStoredAsset } from '../support/asset-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeUser } from '../support/factories';
-import { ended, jobOutcome, slotsHeld, startGenerationWorker, tempRoot, waitForJob, workerEnv } from '../support/generation';
+import { ended, jobOutcome, slotsHeld, startGenerationWorker, tempRoot, waitForJob, waitUntil, workerEnv } from '../support/generation';
 import { startPixverseStandin, type PixverseStandin } from '../support/pixverse-standin';
 import * as make from '../support/media';
 import type { WorkerProcess } from '../support/worker-process';
@@ -96,6 +97,21 @@ describe('pixverse through the worker', () => {
 		expect((await account(accounts[0].id)).credits).toEqual({ default: 100 - COST });
 		expect(await jobOutcome(t.db, job.id)).toEqual({ assets: 1, completedEvents: 1 });
 	}, 30_000);
+
+	it('keeps submitting other jobs while the provider is slow to answer one submit', async () => {
+		// A submit batch holds its worker lane until its slowest provider call returns: the worker
+		// needs another lane free for everyone else's jobs (queue/jobs.ts, generation.submit).
+		px.script({ prompt: /slow to answer/, delayMs: 10_000, times: 1 });
+		const slowUser = await userWithAccounts('k2');
+		const slow = await generate(slowUser.user, 'slow to answer');
+		await waitUntil(async () => px.requestsTo('/video/text/generate').some((r) => JSON.stringify(r.body).includes('slow to answer')), 'the slow submit to reach Pixverse');
+
+		const { user } = await userWithAccounts('k3');
+		const other = await waitForJob(t.db, (await generate(user, 'an owl at dusk')).id, ended, worker, 8_000);
+		expect(other.status).toBe('completed');
+		expect((await ledger(slow.id)).map((s) => s.status)).toEqual(['submitting']);
+		expect((await waitForJob(t.db, slow.id, ended, worker, 20_000)).status).toBe('completed');
+	}, 40_000);
 
 	it('fails over to the next account when the first has no balance (500090), and marks the first exhausted', async () => {
 		const { user, accounts } = await userWithAccounts('k1', 'k2');

@@ -95,8 +95,8 @@ export const jobDefinitions = {
 	// the machine); four more runs 94-128. Submit keeps two lanes
 	// although one measured faster still: a batch holds its lane until its slowest provider call
 	// returns, and with one lane a provider slow to answer one submit (up to PIXVERSE_TIMEOUT_MS)
-	// held every other job's submit in that process, whatever its provider
-	// (tests/worker/generation-crash.test.ts waits on exactly that). A stalled result download
+	// held every other job's submit in that process, whatever its provider (a test in
+	// tests/worker/generation-pixverse.test.ts fails with one lane). A stalled result download
 	// holds the download lane the same way, but only delays results whose slots are already free,
 	// and a CDN that stalls one download tends to stall them all. Eight lanes of eight spent more
 	// polling for work than doing it. Idle workers poll often: at 100 jobs/s a 2-second default
