@@ -85,22 +85,19 @@ export const jobDefinitions = {
 	},
 	// Generation (generation/): each stage is its own queue, so a slow download never holds a
 	// submit or poll lane. Each fetch takes up to 32 messages, which the stage's batch handler moves
-	// together with a few statements (generation/batch-*.ts). Lanes per process: two for submit and
-	// poll, one for download. Every idle lane of a queue wakes on each NOTIFY and fetches, and the
-	// stately queues' fetch (poll, download: a probe per candidate for an active twin) cost 2-3 ms
-	// of the database's time a call, the most expensive statement a job passes after the account
-	// reservation. Halving those lanes (poll 4 -> 2, download 2 -> 1) about halved their fetches
-	// (247-351 a run of bench:jobs -> 147). bench:jobs (2 workers, 2 cores, 2026-12-05) alternating
-	// with the build before: 4 of 4 pairs faster, 79-105 against 71-92 jobs/s (+9%, a slow phase of
-	// the machine); four more runs 94-128. Submit keeps two lanes
-	// although one measured faster still: a batch holds its lane until its slowest provider call
-	// returns, and with one lane a provider slow to answer one submit (up to PIXVERSE_TIMEOUT_MS)
-	// held every other job's submit in that process, whatever its provider (a test in
-	// tests/worker/generation-pixverse.test.ts fails with one lane). A stalled result download
-	// holds the download lane the same way, but only delays results whose slots are already free,
-	// and a CDN that stalls one download tends to stall them all. Eight lanes of eight spent more
-	// polling for work than doing it. Idle workers poll often: at 100 jobs/s a 2-second default
-	// poll would be the whole latency budget. Measured with npm run bench:jobs (1000 jobs, 2 workers, 2 cores).
+	// together with a few statements (generation/batch-*.ts). Two lanes per process for each stage:
+	// a batch holds its lane until its slowest provider call returns (a submit Pixverse is slow to
+	// answer, up to PIXVERSE_TIMEOUT_MS; a stalled result download), and the other lane keeps the
+	// rest of the process's jobs moving whatever their provider (a test in
+	// tests/worker/generation-pixverse.test.ts fails with one submit lane, although one measured
+	// faster still in bench:jobs). Poll had four: every idle lane of a queue wakes on each NOTIFY
+	// and fetches, and the stately queues' fetch (poll, download: a probe per candidate for an
+	// active twin) costs 2-3 ms of the database's time a call. bench:jobs (2 workers, 2 cores,
+	// 2026-12-05), alternating runs: two poll lanes and one download lane against four and two,
+	// 4 of 4 pairs faster (79-105 against 71-92 jobs/s, +9%, a slow phase of the machine); then two
+	// download lanes against one, no difference (106-116 against 103-114, four pairs). Eight lanes
+	// of eight spent more polling for work than doing it. Idle workers poll often: at 100 jobs/s a
+	// 2-second default poll would be the whole latency budget.
 	// Heartbeats: a killed worker's stage is retried ~10 s later, not after pg-boss's 15 minutes.
 	// notify: sending a stage wakes an idle worker at once (LISTEN/NOTIFY) instead of at its next
 	// poll: a job passes three stages while it holds an account slot, so each hand-off's wait is
@@ -125,7 +122,7 @@ export const jobDefinitions = {
 	'generation.download': {
 		payload: submissionJob,
 		retryLimit: 6,
-		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 1 },
+		work: { batchSize: 32, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, localConcurrency: 2 },
 		queue: { policy: 'stately', heartbeatSeconds: 10, notify: true }
 	},
 	/** Asks the provider to stop a running task whose job was cancelled. */
