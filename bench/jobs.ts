@@ -20,12 +20,13 @@
  * the figure, not its first seconds (code still being compiled, pools connecting, media helpers
  * starting). BENCH_WARMUP=0 gives the first 1000 after a start.
  *
- * Measured 2026-12-05, after the worker's poll and download lanes were halved (queue/jobs.ts):
- * alternating with the build before, 4 of 4 pairs faster (79-105 against 71-92 jobs/s, +9%). Then
- * eight warm runs in a row (BENCH_QUICK=1, BENCH_STATEMENTS=1): 90.5-124.5 jobs/s, median 106.7,
- * 6 of 8 at or over 100; four cold runs (BENCH_WARMUP=0) beside them 84.6-98.7, median 89; one
- * full run 112.6 jobs/s (ratio to raw pg-boss 0.116), every result thumbnailed 75.4 s after the
- * first create. CPU per job while the jobs ran 16-21 ms warm; max 100 slots held of 100, never over.
+ * Measured 2026-12-05, after the worker's poll lanes were halved (queue/jobs.ts): alternating
+ * with four poll lanes, 4 of 4 pairs faster (79-105 against 71-92 jobs/s, +9%). Then, BENCH_QUICK=1
+ * and BENCH_STATEMENTS=1, eight warm runs in a row 93.3-117.8 jobs/s, median 109.0, 7 of 8 at or
+ * over 100 (with four more of the same build, 12 runs: 11 at or over 100); four cold runs
+ * (BENCH_WARMUP=0) beside them 92.0-94.8, median 93.5; one full run 104.9 jobs/s (ratio to raw
+ * pg-boss 0.113), every result thumbnailed 76.3 s after the first create. CPU per job while the
+ * jobs ran 16-21 ms warm; max 100 slots held of 100, never over an account's limit.
  *
  * Measured 2026-12-04 night, 2-core machine, BENCH_QUICK=1 (same figures, no thumbnail wait):
  * eight runs in a row 83-133 jobs/s, median 111.5 (112, 111, 83, 95, 129, 133, 123, 111: 6 of 8
