@@ -1,11 +1,11 @@
 /**
  * The generation pipeline with the Pixverse adapter against its stand-in (tests/support/
- * pixverse-standin.ts), through the real worker process: a success, other jobs still submitted while
- * the provider is slow to answer one, and what each error class does
- * to a job: an exhausted account (500090) fails over to the next account and is marked exhausted;
- * moderation fails the job at once with its credits refunded and no other account tried; a bad
- * parameter fails at once; a transient overload is retried and, when it persists, fails the job
- * as transient after the configured number of attempts.
+ * pixverse-standin.ts), through the real worker process: a success; other jobs still submitted
+ * while the provider is slow to answer one; and what each error class does to a job: an exhausted
+ * account (500090) fails over to the next account and is marked exhausted; moderation fails the
+ * job at once with its credits refunded and no other account tried; a bad parameter fails at
+ * once; a transient overload is retried and, when it persists, fails the job as transient after
+ * the configured number of attempts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
